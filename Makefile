@@ -1,0 +1,47 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+DEMO_SEED ?= 20241
+
+.PHONY: install demo serve test test-sqlite test-postgres lint bench-foundation clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: install
+	$(BIN)/gongzhi db upgrade
+	$(BIN)/gongzhi generate --scale demo --seed $(DEMO_SEED) --if-empty
+	$(BIN)/gongzhi demo-accounts
+	@echo "打开 http://127.0.0.1:8000 （Ctrl+C 停止）"
+	$(BIN)/gongzhi serve --host 127.0.0.1 --port 8000
+
+test: install test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "=== test suite on SQLite ==="
+	$(BIN)/python -m pytest -q -p no:cacheprovider --backend sqlite
+
+test-postgres: install
+	@echo "=== test suite on PostgreSQL ($(PG_TEST_URL)) ==="
+	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider --backend postgresql
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+bench-foundation: install
+	$(BIN)/python bench/foundation.py
+
+clean:
+	rm -rf $(VENV) node_modules var test-artifacts

@@ -1,0 +1,95 @@
+"""create_app(): routers, middleware, static files, error handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from gongzhi import __version__
+from gongzhi.core.errors import AppError
+from gongzhi.core.settings import ROOT, get_settings
+from gongzhi.core.web import render
+
+STATIC = Path(__file__).resolve().parent / "static"
+VENDOR = {  # front-end libraries installed from npm at set-up time (package.json), never copied here
+    "htmx": ROOT / "node_modules" / "htmx.org" / "dist",
+    "leaflet": ROOT / "node_modules" / "leaflet" / "dist",
+    "echarts": ROOT / "node_modules" / "echarts" / "dist",
+}
+
+STATUS_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到", 405: "不支持的操作",
+                 409: "操作冲突", 413: "文件过大", 422: "填写有误", 429: "请稍后再试", 500: "系统错误"}
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not path.startswith(("/api/", "/open311/")) and "text/html" in request.headers.get("accept", "")
+
+
+def _error_response(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+    if _wants_html(request):
+        if status == 401:
+            return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
+        return render(request, "error.html", {"status": status, "title": STATUS_TITLES.get(status, "出错了"),
+                                              "message": message}, status_code=status)
+    headers = {"Retry-After": str(details["retry_after"])} if isinstance(details, dict) and \
+        "retry_after" in details else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse({"error": {"code": code, "message": message, "details": details}}, status_code=status,
+                        headers=headers)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(title="共治 gongzhi", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  description="党建引领城市基层治理平台 API")
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=settings.session_cookie,
+                       same_site="lax", https_only=settings.cookie_secure, max_age=settings.token_ttl_seconds)
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, exc: AppError) -> Response:
+        return _error_response(request, exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "reason": e["msg"],
+                    "type": e["type"]} for e in exc.errors()]
+        return _error_response(request, 422, "validation_failed", "提交的数据格式不正确", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else \
+            STATUS_TITLES.get(exc.status_code, "出错了")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error_response(request, exc.status_code, code, message)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for name, path in VENDOR.items():
+        app.mount(f"/vendor/{name}", StaticFiles(directory=path, check_dir=False), name=f"vendor-{name}")
+
+    from gongzhi.accounts import api as accounts_api
+    from gongzhi.accounts import pages as accounts_pages
+    from gongzhi.core import audit_pages, register_pages
+    from gongzhi.orgs import api as orgs_api
+    from gongzhi.people import api as people_api
+    from gongzhi.regions import api as regions_api
+    from gongzhi.regions import pages as regions_pages
+
+    for router in (accounts_api.router, regions_api.router, people_api.router, orgs_api.router,
+                   accounts_pages.router, regions_pages.router, register_pages.router, audit_pages.router):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,72 @@
+"""Roles, permissions and scope: who may do what, and over which part of the region tree.
+
+A user's scope is a node of the region tree; they see and change what lies in its subtree. One clause,
+`Principal.scope_clause(column)`, restricts a query to that subtree; repositories apply it to every read
+and write. Admins see everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gongzhi.core.db import prefix_range
+
+REGISTERS = ("buildings", "households", "residents", "units", "party_orgs", "party_members", "grid_staff")
+
+ROLE_LABELS = {
+    "resident": "居民", "volunteer": "志愿者", "grid_worker": "网格员", "community_staff": "社区工作者",
+    "street_staff": "街道工作人员", "department_handler": "部门经办人", "party_member": "在职党员",
+    "leader": "领导", "admin": "管理员",
+}
+
+
+def _all(action: str, kinds: tuple[str, ...] = REGISTERS) -> set[str]:
+    return {f"{k}:{action}" for k in kinds}
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read", "regions:write",
+                                                       "audit:read", "users:manage"}),
+    "leader": frozenset(_all("read") | {"regions:read"}),
+    "street_staff": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read"}),
+    "community_staff": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read"}),
+    "grid_worker": frozenset(_all("read") | _all("write", ("buildings", "households", "residents", "units"))
+                             | {"personal:reveal", "regions:read"}),
+    "department_handler": frozenset({"units:read", "regions:read"}),
+    "party_member": frozenset(),
+    "volunteer": frozenset(),
+    "resident": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The acting user with their role and the path of their scope node."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    scope_region_id: int
+    scope_path: str
+    scope_code: str
+    scope_name: str
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    def can(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def covers(self, path: str | None) -> bool:
+        """Is a row with this scope path inside the user's scope?"""
+        return self.sees_all or (path is not None and path.startswith(self.scope_path))
+
+    def scope_clause(self, column: Any) -> Any:
+        """A WHERE clause restricting `column` (a materialised path) to the scope, or None for everything."""
+        return None if self.sees_all else prefix_range(column, self.scope_path)

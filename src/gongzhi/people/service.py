@@ -1,0 +1,116 @@
+"""Rules of the people registers: households, residents, Party members, grid staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gongzhi.core import idcard
+from gongzhi.core.auth import Principal
+from gongzhi.core.registers import Field, Ref, Register, register
+from gongzhi.orgs.models import PartyOrg, Unit
+from gongzhi.people.models import CARE_TAGS, HOUSEHOLD_TYPES, RELATIONS, GridStaff, Household, PartyMember, Resident
+from gongzhi.regions.models import Building, Region
+
+GRID = Ref(Region, "code", "region_id", ("grid",))
+GRID_OR_COMMUNITY = Ref(Region, "code", "region_id", ("grid", "compound", "community"))
+TIERS = (("instructor", "网格指导员"), ("station_chief", "网格工作站站长"), ("grid_leader", "网格长"),
+         ("grid_worker", "网格员"))
+MEMBER_KINDS = (("registered", "社区在册党员"), ("in_service", "在职党员"))
+
+
+def _same_grid(values: dict[str, Any], key: str, label: str, errors: dict[str, str], field: str) -> None:
+    target, region = values.get(key), values.get("_region")
+    if target is not None and region is not None and target.region_id != region.id:
+        errors[field] = f"{label}不在所填网格内"
+
+
+def _check_household(_s: Session, _p: Principal, values: dict[str, Any], _cur: Any, errors: dict[str, str]) -> None:
+    _same_grid(values, "_building_code", "楼栋", errors, "building_code")
+
+
+def _check_resident(_s: Session, _p: Principal, values: dict[str, Any], _cur: Any, errors: dict[str, str]) -> None:
+    """The ID number carries birth date and sex (GB 11643): fill them in, or refuse a contradiction."""
+    _same_grid(values, "_household_code", "户", errors, "household_code")
+    number = values.get("_id_number")
+    if not number:
+        return
+    birth, sex = idcard.birth_date(number), idcard.gender(number)
+    if values.get("birth_date") is None:
+        values["birth_date"] = birth
+    elif values["birth_date"] != birth:
+        errors["birth_date"] = "出生日期与身份证号不一致"
+    if values.get("gender") is None:
+        values["gender"] = sex
+    elif values["gender"] != sex:
+        errors["gender"] = "性别与身份证号不一致"
+
+
+HOUSEHOLDS = register(Register(
+    kind="households", label="住户", model=Household, search=("code", "head_name", "address"), order_by="code",
+    unique=("code",), check=_check_household, title=lambda h: f"{h.address or h.code}",
+    extra_filters={"building_code": lambda m, v: m.building_id.in_(select(Building.id).where(Building.code == v))},
+    fields=[
+        Field("grid_code", "所属网格代码", "region", ref=GRID, filter=True),
+        Field("code", "户编码", required=True, max_len=32),
+        Field("building_code", "楼栋编码", "ref", ref=Ref(Building, "code", "building_id")),
+        Field("room", "房号", max_len=20),
+        Field("address", "地址", max_len=200),
+        Field("head_name", "户主姓名", max_len=40),
+        Field("household_type", "户类型", "choice", choices=HOUSEHOLD_TYPES, filter=True),
+        Field("notes", "备注", "text", in_list=False, max_len=2000),
+    ],
+))
+
+RESIDENTS = register(Register(
+    kind="residents", label="居民", model=Resident, search=("name",), order_by="id", unique=("id_number",),
+    check=_check_resident,
+    extra_filters={"household_code": lambda m, v: m.household_id.in_(select(Household.id).where(Household.code == v))},
+    fields=[
+        Field("grid_code", "所属网格代码", "region", ref=GRID, filter=True),
+        Field("household_code", "户编码", "ref", ref=Ref(Household, "code", "household_id")),
+        Field("name", "姓名", required=True, max_len=40),
+        Field("gender", "性别", "choice", choices=("男", "女"), filter=True,
+              help="可不填：按身份证号自动填写"),
+        Field("birth_date", "出生日期", "date", help="可不填：按身份证号自动填写"),
+        Field("id_number", "身份证号", "id_number"),
+        Field("phone", "联系电话", "phone"),
+        Field("relation", "与户主关系", "choice", choices=RELATIONS, in_list=False),
+        Field("ethnicity", "民族", max_len=12, in_list=False),
+        Field("care_tags", "关爱标签", "tags", choices=CARE_TAGS, filter=True),
+        Field("is_party_member", "是否党员", "bool", filter=True, in_list=False),
+        Field("notes", "备注", "text", in_list=False, max_len=2000),
+    ],
+))
+
+PARTY_MEMBERS = register(Register(
+    kind="party_members", label="党员", model=PartyMember, search=("name", "employer_name"), order_by="id",
+    fields=[
+        Field("region_code", "报到社区/网格代码", "region", ref=GRID_OR_COMMUNITY, filter=True),
+        Field("name", "姓名", required=True, max_len=40),
+        Field("gender", "性别", "choice", choices=("男", "女")),
+        Field("kind", "党员类型", "choice", codes=MEMBER_KINDS, required=True, filter=True),
+        Field("phone", "联系电话", "phone"),
+        Field("org_name", "所属党组织", "ref", ref=Ref(PartyOrg, "name", "org_id")),
+        Field("employer_name", "工作单位", max_len=100),
+        Field("joined_on", "入党日期", "date", in_list=False),
+        Field("is_center_household", "党员中心户", "bool", filter=True),
+    ],
+))
+
+GRID_STAFF = register(Register(
+    kind="grid_staff", label="网格力量", model=GridStaff, search=("name",), order_by="id",
+    fields=[
+        Field("region_code", "所属网格/社区代码", "region", ref=GRID_OR_COMMUNITY, filter=True),
+        Field("name", "姓名", required=True, max_len=40),
+        Field("tier", "层级", "choice", codes=TIERS, required=True, filter=True),
+        Field("post", "岗位", "choice", choices=("A", "B"), required=True, filter=True, help="A 主岗，B 副岗"),
+        Field("phone", "联系电话", "phone"),
+        Field("is_party_member", "是否党员", "bool"),
+        Field("notes", "备注", "text", in_list=False, max_len=2000),
+    ],
+))
+
+__all__ = ["GRID_STAFF", "HOUSEHOLDS", "PARTY_MEMBERS", "RESIDENTS", "Unit"]
