@@ -145,17 +145,14 @@ def session(engine: Engine, city: dict[str, Any]) -> Iterator[Session]:
 @pytest.fixture
 def app(session: Session) -> Any:
     from gongzhi.app import create_app
+    from gongzhi.core.db import unit_of_work
     from gongzhi.core.web import get_session
 
     application = create_app()
 
     def _session() -> Iterator[Session]:
-        try:
+        with unit_of_work(session):
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
     application.dependency_overrides[get_session] = _session
     return application

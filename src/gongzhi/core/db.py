@@ -90,15 +90,23 @@ def session_factory() -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """One unit of work outside a request (CLI, jobs): commit on success, roll back on error."""
-    session = session_factory()()
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit when the block ends, roll back if it raises: the one transaction of a request or a job."""
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A new session for one unit of work outside a request (CLI, jobs)."""
+    session = session_factory()()
+    try:
+        with unit_of_work(session):
+            yield session
     finally:
         session.close()
 

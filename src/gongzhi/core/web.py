@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gongzhi.core import audit
 from gongzhi.core.auth import Principal
-from gongzhi.core.db import session_factory
+from gongzhi.core.db import session_scope
 from gongzhi.core.errors import AppError, Forbidden, Unauthorized
 from gongzhi.core.security import csrf_equal, new_csrf_token
 from gongzhi.core.settings import get_settings
@@ -27,8 +27,13 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if value is None else value.astimezone(SHANGHAI).strftime(fmt)
+def _local(value: dt.datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time (or its ISO string) as Beijing time, the way every page shows times."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.astimezone(SHANGHAI).strftime(fmt)
 
 
 templates.env.filters["local"] = _local
@@ -36,16 +41,10 @@ templates.env.filters["zip_self"] = lambda values: [(v, v) for v in values]
 
 
 def get_session() -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, before the response is sent."""
-    session = session_factory()()
-    try:
+    """One transaction per request: committed when the route returns, before the response is sent
+    (the dependency is declared with scope="function")."""
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
