@@ -202,3 +202,42 @@ def principal(session: Session) -> Any:
         return principal_for(session, user)
 
     return _get
+
+
+# ---- SQLite: real transactions, so the rollback at the end of each test undoes its commits --------------
+# pysqlite defers BEGIN until the first INSERT/UPDATE/DELETE; a SAVEPOINT issued earlier then opens the
+# transaction itself and its RELEASE (a test's commit) commits to the file, outside the fixture's rollback.
+# SQLAlchemy's documented recipe: let SQLAlchemy emit BEGIN itself.
+
+def _sqlite_no_implicit_transactions(dbapi_conn: Any, _record: Any) -> None:
+    import sqlite3
+
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def _install_sqlite_transactions() -> None:
+    from sqlalchemy import event
+
+    if not event.contains(Engine, "connect", _sqlite_no_implicit_transactions):
+        event.listen(Engine, "connect", _sqlite_no_implicit_transactions)
+        event.listen(Engine, "begin", _sqlite_begin)
+
+
+_install_sqlite_transactions()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_grid_index() -> Iterator[None]:
+    """The point → grid index is process-wide; a test that changed grids (then rolled back) must not leave it
+    holding polygons the database no longer has."""
+    yield
+    import sys
+
+    if "gongzhi.regions.service" in sys.modules:
+        sys.modules["gongzhi.regions.service"].invalidate_index()

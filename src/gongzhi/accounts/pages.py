@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from gongzhi.accounts import service
 from gongzhi.core.errors import AppError
 from gongzhi.core.security import new_csrf_token
-from gongzhi.core.web import CsrfChecked, CurrentPrincipal, OptionalPrincipal, SessionDep, render
+from gongzhi.core.web import CsrfChecked, CurrentPrincipal, LoginCsrfChecked, OptionalPrincipal, SessionDep, render
 from gongzhi.regions import home
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,7 @@ def login_form(request: Request, principal: OptionalPrincipal, next: str | None 
     return render(request, "accounts/login.html", {"title": "登录", "next": _safe_next(next), "username": ""})
 
 
-@router.post("/login", dependencies=[CsrfChecked])
+@router.post("/login", dependencies=[LoginCsrfChecked])
 def login(request: Request, session: SessionDep, username: Annotated[str, Form(max_length=60)],
           password: Annotated[str, Form(max_length=200)], next: Annotated[str, Form()] = "/") -> Response:
     try:

@@ -60,12 +60,19 @@ def audited(cls: type) -> type:
     return cls
 
 
-def set_actor(actor: Actor) -> contextvars.Token[Actor]:
+def set_actor(actor: Actor, session: Session | None = None) -> contextvars.Token[Actor]:
+    """Also pinned on the request's session: FastAPI runs sync dependencies in a copied context, so the context
+    variable alone would not reach the route that writes."""
+    if session is not None:
+        session.info["audit_actor"] = actor
     return _actor.set(actor)
 
 
-def current_actor() -> Actor:
-    return _actor.get()
+def current_actor(session: Session | None = None) -> Actor:
+    actor = _actor.get()
+    if actor is SYSTEM and session is not None:
+        return session.info.get("audit_actor", SYSTEM)  # type: ignore[no-any-return]
+    return actor
 
 
 @contextmanager
@@ -108,7 +115,7 @@ def _dump(d: dict[str, Any] | None) -> str | None:
 def record(session: Session, action: str, entity: str, entity_id: Any = None, *, summary: str | None = None,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
     """Write one audit event in the caller's transaction."""
-    actor = current_actor()
+    actor = current_actor(session)
     session.execute(insert(AuditEvent), [{
         "at": now(), "actor_id": actor.user_id, "actor_name": actor.username, "ip": actor.ip,
         "action": action, "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
@@ -120,7 +127,7 @@ def record(session: Session, action: str, entity: str, entity_id: Any = None, *,
 def _capture(session: Session, _ctx: Any) -> None:
     if _muted.get():
         return
-    actor = current_actor()
+    actor = current_actor(session)
     rows: list[dict[str, Any]] = []
 
     def add(action: str, obj: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:

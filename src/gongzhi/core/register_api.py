@@ -1,8 +1,6 @@
 """JSON routes for a register, made from its description: list, get, create, update, delete, reveal,
 Excel template, export and import. Thin: each calls one engine function."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Annotated, Any
 
@@ -90,14 +88,14 @@ def register_api(router: APIRouter, reg: Register) -> None:
 
     @router.patch(f"{base}/{{row_id}}", tags=tags, summary=f"修改{reg.label}", dependencies=[CsrfChecked])
     def update(row_id: int, body: update_schema, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:  # type: ignore[valid-type]
-        row = get_row(session, principal, reg, row_id)
+        row = get_row(session, principal, reg, row_id, to="write")
         update_row(session, principal, reg, row, body.model_dump(exclude_unset=True))
         return to_dict(session, principal, reg, [row])[0]
 
     @router.delete(f"{base}/{{row_id}}", tags=tags, status_code=204, summary=f"删除{reg.label}",
                    dependencies=[CsrfChecked])
     def delete(row_id: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
-        delete_row(session, principal, reg, get_row(session, principal, reg, row_id))
+        delete_row(session, principal, reg, get_row(session, principal, reg, row_id, to="write"))
         return Response(status_code=204)
 
     if sensitive:

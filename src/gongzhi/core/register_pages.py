@@ -163,7 +163,7 @@ def edit_form(url: str, row_id: int, request: Request, session: SessionDep, prin
 @router.post("/registers/{url}/{row_id}/edit", dependencies=[CsrfChecked])
 async def edit(url: str, row_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     reg = _reg(url)
-    row = get_row(session, principal, reg, row_id)
+    row = get_row(session, principal, reg, row_id, to="write")
     raw = await _submitted(request, reg)
     try:
         await run_in_threadpool(update_row, session, principal, reg, row, raw)
@@ -176,7 +176,7 @@ async def edit(url: str, row_id: int, request: Request, session: SessionDep, pri
 @router.post("/registers/{url}/{row_id}/delete", dependencies=[CsrfChecked])
 def delete(url: str, row_id: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
     reg = _reg(url)
-    delete_row(session, principal, reg, get_row(session, principal, reg, row_id))
+    delete_row(session, principal, reg, get_row(session, principal, reg, row_id, to="write"))
     return RedirectResponse(f"/registers/{reg.url}", status_code=303)
 
 

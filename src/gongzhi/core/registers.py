@@ -146,8 +146,12 @@ def apply_filters(session: Session, reg: Register, stmt: Any, q: str | None, fil
     return stmt
 
 
-def get_row(session: Session, principal: Principal, reg: Register, row_id: int) -> Any:
+def get_row(session: Session, principal: Principal, reg: Register, row_id: int, *, to: str = "read") -> Any:
+    """The row if the actor may see it, else 404; `to="write"` refuses a role that may not write (403) before
+    looking, so a read-only role gets 403 wherever the row is, as on the edit form."""
     _need(principal, reg, "read")
+    if to != "read":
+        _need(principal, reg, to)
     row = session.scalars(readable(reg, principal).where(reg.model.id == row_id)).first()
     if row is None:
         raise NotFound()

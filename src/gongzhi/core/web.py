@@ -61,7 +61,7 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     principal = principal_from_request(session, request)
     if principal is not None:
         request.state.principal = principal
-        audit.set_actor(audit.Actor(principal.user_id, principal.username, _client_ip(request)))
+        audit.set_actor(audit.Actor(principal.user_id, principal.username, _client_ip(request)), session)
     return principal
 
 
@@ -98,10 +98,21 @@ def csrf_token(request: Request) -> str:
 
 async def check_csrf(request: Request) -> None:
     """Unsafe requests authenticated by the cookie must carry the session's CSRF token (form or header)."""
+    await _check_csrf(request, anonymous_too=False)
+
+
+async def check_login_csrf(request: Request) -> None:
+    """The login form is checked before anyone is signed in, too (login CSRF)."""
+    await _check_csrf(request, anonymous_too=True)
+
+
+async def _check_csrf(request: Request, *, anonymous_too: bool) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
+    if not anonymous_too and not request.session.get("uid"):
+        return  # not signed in by the cookie: nothing to forge, and the route's login check answers 401
     sent = request.headers.get("x-csrf-token")
     if not sent and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -113,6 +124,7 @@ async def check_csrf(request: Request) -> None:
 
 
 CsrfChecked = Depends(check_csrf)
+LoginCsrfChecked = Depends(check_login_csrf)
 
 
 @dataclass(frozen=True)

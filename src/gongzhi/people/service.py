@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gongzhi.core import idcard
+from gongzhi.core import crypto, idcard
 from gongzhi.core.auth import Principal
 from gongzhi.core.registers import Field, Ref, Register, register
 from gongzhi.orgs.models import PartyOrg, Unit
@@ -21,20 +21,29 @@ TIERS = (("instructor", "网格指导员"), ("station_chief", "网格工作站�
 MEMBER_KINDS = (("registered", "社区在册党员"), ("in_service", "在职党员"))
 
 
-def _same_grid(values: dict[str, Any], key: str, label: str, errors: dict[str, str], field: str) -> None:
-    target, region = values.get(key), values.get("_region")
-    if target is not None and region is not None and target.region_id != region.id:
+def _same_grid(session: Session, values: dict[str, Any], current: Any, field: str, attr: str, model: Any,
+               label: str, errors: dict[str, str]) -> None:
+    """The referenced row lies in the row's grid — also when an edit changes only one of the two."""
+    target = values.get(f"_{field}")
+    if target is None and current is not None and attr not in values and getattr(current, attr) is not None:
+        target = session.get(model, getattr(current, attr))
+    region = values.get("_region")
+    region_id = region.id if region is not None else getattr(current, "region_id", None)
+    if target is not None and region_id is not None and target.region_id != region_id:
         errors[field] = f"{label}不在所填网格内"
 
 
-def _check_household(_s: Session, _p: Principal, values: dict[str, Any], _cur: Any, errors: dict[str, str]) -> None:
-    _same_grid(values, "_building_code", "楼栋", errors, "building_code")
+def _check_household(s: Session, _p: Principal, values: dict[str, Any], cur: Any, errors: dict[str, str]) -> None:
+    _same_grid(s, values, cur, "building_code", "building_id", Building, "楼栋", errors)
 
 
-def _check_resident(_s: Session, _p: Principal, values: dict[str, Any], _cur: Any, errors: dict[str, str]) -> None:
-    """The ID number carries birth date and sex (GB 11643): fill them in, or refuse a contradiction."""
-    _same_grid(values, "_household_code", "户", errors, "household_code")
+def _check_resident(s: Session, _p: Principal, values: dict[str, Any], cur: Any, errors: dict[str, str]) -> None:
+    """The ID number carries birth date and sex (GB 11643): fill them in, or refuse a contradiction — also
+    when an edit changes only the birth date or the sex of a person whose number is stored."""
+    _same_grid(s, values, cur, "household_code", "household_id", Household, "户", errors)
     number = values.get("_id_number")
+    if not number and cur is not None and "id_number_enc" not in values and cur.id_number_enc:
+        number = crypto.decrypt(cur.id_number_enc)
     if not number:
         return
     birth, sex = idcard.birth_date(number), idcard.gender(number)

@@ -74,10 +74,14 @@ def locate(session: Session, lon: float, lat: float, crs: str) -> dict[str, Any]
         raise ValidationFailed("经纬度超出范围", details={"lat": lat, "lon": lon})
     wlon, wlat = geo.to_wgs84(lon, lat, crs)
     grid_id = grid_index(session).locate(float(wlon), float(wlat))
-    if grid_id is None:
+    grid = repo.by_ids(session, [grid_id]).get(grid_id) if grid_id is not None else None
+    if grid_id is not None and grid is None:  # the index is older than the grids: rebuild and ask again
+        invalidate_index()
+        grid_id = grid_index(session).locate(float(wlon), float(wlat))
+        grid = repo.by_ids(session, [grid_id]).get(grid_id) if grid_id is not None else None
+    if grid is None:
         raise NotFound("该位置不在任何网格内", code="outside_grids",
                        details={"lat": float(wlat), "lon": float(wlon), "crs": "wgs84"})
-    grid = repo.by_ids(session, [grid_id])[grid_id]
     chain = {r.level: region_dict(r) for r in repo.ancestors(session, grid)}
     return {"point": {"lon": float(wlon), "lat": float(wlat), "crs": "wgs84"}, "grid": region_dict(grid),
             "compound": chain.get("compound"), "community": chain.get("community"), "street": chain.get("street"),
