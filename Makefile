@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEMO_SEED ?= 20241
 
-.PHONY: install demo serve test test-sqlite test-postgres lint bench-foundation clean
+.PHONY: install demo serve test test-sqlite test-postgres lint i18n bench-foundation clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -40,8 +40,21 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check src tests bench
 
+# Re-extract the UI strings (babel.cfg) into the template and merge it into each language's catalog; then
+# translate the new or changed entries in src/gongzhi/locale/<lang>/LC_MESSAGES/messages.po (and clear any
+# "fuzzy" flag). The catalogs are compiled in memory at start-up, so nothing else needs building.
+LOCALE := src/gongzhi/locale
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALE)/messages.pot -c TRANSLATORS: --sort-by-file \
+		--project gongzhi --version "$$($(BIN)/python -c 'import gongzhi; print(gongzhi.__version__)')" \
+		--copyright-holder "the gongzhi authors" .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete
+
+# Generates the Yantai-sized city (~4 min, ~5 GB of temporary SQLite) and updates docs/benchmarks.md;
+# BENCH_ARGS="--scale tiny" is a smoke run. Needs /usr/bin/time (Debian package `time`).
+BENCH_ARGS ?=
 bench-foundation: install
-	$(BIN)/python bench/foundation.py
+	$(BIN)/python bench/foundation.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts

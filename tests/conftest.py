@@ -31,7 +31,8 @@ def pg_reachable(url: str) -> str | None:
     from sqlalchemy import create_engine
 
     try:
-        eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), connect_args={"connect_timeout": 3})
+        eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                            connect_args={"connect_timeout": 3})
         with eng.connect() as conn:
             conn.execute(text("SELECT 1"))
         eng.dispose()

@@ -174,7 +174,7 @@ _current: dict[str, Session] = {}
 
 
 @pytest.fixture(scope="module")
-def matrix_client(city: dict[str, Any]) -> Iterator[Any]:  # noqa: ARG001 - the city and accounts must exist
+def matrix_client(city: dict[str, Any]) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     from gongzhi.app import create_app

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from gongzhi import __version__
 from gongzhi.core.errors import AppError
+from gongzhi.core.i18n import N_
 from gongzhi.core.settings import ROOT, get_settings
 from gongzhi.core.web import render
 
@@ -25,8 +26,9 @@ VENDOR = {  # front-end libraries installed from npm at set-up time (package.jso
     "echarts": ROOT / "node_modules" / "echarts" / "dist",
 }
 
-STATUS_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权操作", 404: "未找到", 405: "不支持的操作",
-                 409: "操作冲突", 413: "文件过大", 422: "填写有误", 429: "请稍后再试", 500: "系统错误"}
+STATUS_TITLES = {400: N_("请求有误"), 401: N_("请先登录"), 403: N_("无权操作"), 404: N_("未找到"),
+                 405: N_("不支持的操作"), 409: N_("操作冲突"), 413: N_("文件过大"), 422: N_("填写有误"),
+                 429: N_("请稍后再试"), 500: N_("系统错误")}
 
 
 def _wants_html(request: Request) -> bool:
@@ -38,7 +40,7 @@ def _error_response(request: Request, status: int, code: str, message: str, deta
     if _wants_html(request):
         if status == 401:
             return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
-        return render(request, "error.html", {"status": status, "title": STATUS_TITLES.get(status, "出错了"),
+        return render(request, "error.html", {"status": status, "title": STATUS_TITLES.get(status, N_("出错了")),
                                               "message": message}, status_code=status)
     headers = {"Retry-After": str(details["retry_after"])} if isinstance(details, dict) and \
         "retry_after" in details else None
@@ -68,7 +70,7 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else \
-            STATUS_TITLES.get(exc.status_code, "出错了")
+            STATUS_TITLES.get(exc.status_code, N_("出错了"))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error_response(request, exc.status_code, code, message)
 

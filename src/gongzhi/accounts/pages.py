@@ -36,8 +36,11 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form(m
         return _login_error(request, exc.message, exc.status, username, next)
     if user is None:
         return _login_error(request, service.BAD_CREDENTIALS, 401, username, next)
+    lang = request.session.get("lang")  # the chosen UI language outlives the anonymous session
     request.session.clear()
     request.session.update({"uid": user.id, "fp": user.password_hash[-10:], "csrf": new_csrf_token()})
+    if lang:
+        request.session["lang"] = lang
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -48,7 +51,10 @@ def _login_error(request: Request, message: str, status: int, username: str, nex
 
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request) -> Response:
+    lang = request.session.get("lang")
     request.session.clear()
+    if lang:
+        request.session["lang"] = lang
     return RedirectResponse("/login", status_code=303)
 
 

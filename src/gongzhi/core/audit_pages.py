@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gongzhi.core.audit import AuditEvent
+from gongzhi.core.i18n import N_
 from gongzhi.core.web import PageDep, PageParams, SessionDep, render, require
 
 router = APIRouter(dependencies=[require("audit:read")])
-ACTIONS = {"create": "新增", "update": "修改", "delete": "删除", "reveal": "查看敏感信息", "import": "导入",
-           "export": "导出", "login": "登录"}
+ACTIONS = {"create": N_("新增"), "update": N_("修改"), "delete": N_("删除"), "reveal": N_("查看敏感信息"),
+           "import": N_("导入"), "export": N_("导出"), "login": N_("登录")}
 
 
 def search(session: Session, params: PageParams, *, entity: str | None, action: str | None,

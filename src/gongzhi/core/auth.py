@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gongzhi.core.db import prefix_range
+from gongzhi.core.i18n import NC_
 
 REGISTERS = ("buildings", "households", "residents", "units", "party_orgs", "party_members", "grid_staff")
 
-ROLE_LABELS = {
-    "resident": "居民", "volunteer": "志愿者", "grid_worker": "网格员", "community_staff": "社区工作者",
-    "street_staff": "街道工作人员", "department_handler": "部门经办人", "party_member": "在职党员",
-    "leader": "领导", "admin": "管理员",
+ROLE_LABELS = {  # shown with pgettext("role", …): 居民 is "Resident" here, "Residents" as a register
+    "resident": NC_("role", "居民"), "volunteer": NC_("role", "志愿者"), "grid_worker": NC_("role", "网格员"),
+    "community_staff": NC_("role", "社区工作者"), "street_staff": NC_("role", "街道工作人员"),
+    "department_handler": NC_("role", "部门经办人"), "party_member": NC_("role", "在职党员"),
+    "leader": NC_("role", "领导"), "admin": NC_("role", "管理员"),
 }
 
 

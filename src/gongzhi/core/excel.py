@@ -61,7 +61,8 @@ def template(reg: Register) -> bytes:
     help_ws.append(["列名", "必填", "说明"])
     for f in reg.fields:
         note = f.help or {
-            "choice": "可选：" + "、".join(tuple(lb for _, lb in f.codes) or f.choices), "tags": "多个用逗号分隔，可选：" + "、".join(f.choices),
+            "choice": "可选：" + "、".join(tuple(lb for _, lb in f.codes) or f.choices),
+            "tags": "多个用逗号分隔，可选：" + "、".join(f.choices),
             "date": "日期，如 1980-05-01", "bool": "是 / 否", "id_number": "18位身份证号（校验码按 GB 11643 校验）",
             "phone": "11位手机号或带区号座机",
         }.get(f.kind, "")
@@ -174,7 +175,7 @@ def import_rows(session: Session, principal: Principal, reg: Register, data: byt
     rows = _read_rows(reg, data)
     report = ImportReport(total=len(rows), dry_run=dry_run)
     lookup = Lookup(session, principal)
-    _preload(session, reg, lookup, rows)
+    _preload(reg, lookup, rows)
     seen: dict[str, dict[Any, int]] = {name: {} for name in reg.unique}
     cleaned: list[dict[str, Any]] = []
     for i, (n, raw) in enumerate(rows, start=1):
@@ -211,7 +212,8 @@ def import_rows(session: Session, principal: Principal, reg: Register, data: byt
     return report
 
 
-def _preload(session: Session, reg: Register, lookup: Lookup, rows: list[tuple[int, dict[str, Any]]]) -> None:
+def _preload(reg: Register, lookup: Lookup, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """One query per referenced kind for the whole file, not one per row."""
     from gongzhi.core import crypto
     from gongzhi.regions.models import Region
 

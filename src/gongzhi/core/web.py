@@ -15,7 +15,7 @@ from fastapi import Depends, Query, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from gongzhi.core import audit
+from gongzhi.core import audit, i18n
 from gongzhi.core.auth import Principal
 from gongzhi.core.db import session_scope
 from gongzhi.core.errors import AppError, Forbidden, Unauthorized
@@ -37,6 +37,9 @@ def _local(value: dt.datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["local"] = _local
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True,  # per request
+                                        pgettext=i18n.pgettext, npgettext=i18n.npgettext)
 templates.env.filters["zip_self"] = lambda values: [(v, v) for v in values]
 
 
@@ -175,7 +178,9 @@ templates.env.globals["query_string"] = query_string
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Any:
     principal = getattr(request.state, "principal", None)
-    ctx = {"request": request, "principal": principal, "csrf_token": csrf_token(request), **context}
+    lang = i18n.language(request)  # before rendering: `?lang=` is stored in the session
+    ctx = {"request": request, "principal": principal, "csrf_token": csrf_token(request), "lang": lang,
+           "html_lang": i18n.HTML_LANG[lang], **context}
     if request.headers.get("hx-request") and not request.headers.get("hx-boosted") and "partial" in context:
         return templates.TemplateResponse(request, context["partial"], ctx, status_code=status_code)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -6,17 +6,19 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gongzhi.core.db import Base
+from gongzhi.core.i18n import N_
 from gongzhi.core.model_mixins import HasPhone, Placed, Timestamped
 
-UNIT_KINDS = ("机关", "事业单位", "国有企业", "民营企业", "学校", "医院", "商铺", "社会组织", "物业公司", "业委会")
+UNIT_KINDS = (N_("机关"), N_("事业单位"), N_("国有企业"), N_("民营企业"), N_("学校"), N_("医院"), N_("商铺"),
+              N_("社会组织"), N_("物业公司"), N_("业委会"))
 
 # The five levels of DESIGN.md §2: 街道大工委 → 社区大党委 → 网格/小区党支部 → 楼栋党小组 → 党员中心户.
 PARTY_ORG_LEVELS = {
-    "street_committee": "街道大工委",
-    "community_committee": "社区大党委",
-    "branch": "网格/小区党支部",
-    "group": "楼栋党小组",
-    "center_household": "党员中心户",
+    "street_committee": N_("街道大工委"),
+    "community_committee": N_("社区大党委"),
+    "branch": N_("网格/小区党支部"),
+    "group": N_("楼栋党小组"),
+    "center_household": N_("党员中心户"),
 }
 
 

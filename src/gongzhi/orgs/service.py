@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gongzhi.core.auth import Principal
+from gongzhi.core.i18n import N_
 from gongzhi.core.registers import Field, Ref, Register, register
 from gongzhi.orgs.models import PARTY_ORG_LEVELS, UNIT_KINDS, PartyOrg, Unit
 from gongzhi.regions.models import Region
@@ -34,30 +35,30 @@ def _check_org(_s: Session, _p: Principal, values: dict[str, Any], cur: Any, err
 
 
 UNITS = register(Register(
-    kind="units", label="驻区单位", model=Unit, search=("name", "address", "contact_name"), order_by="id",
+    kind="units", label=N_("驻区单位"), model=Unit, search=("name", "address", "contact_name"), order_by="id",
     unique=("credit_code",), check=_check_unit,
     fields=[
-        Field("region_code", "所在区域代码", "region", ref=ANY_REGION, filter=True),
-        Field("name", "单位名称", required=True, max_len=120),
-        Field("kind", "单位类型", "choice", choices=UNIT_KINDS, required=True, filter=True),
-        Field("credit_code", "统一社会信用代码", max_len=18, in_list=False),
-        Field("address", "地址", max_len=200),
-        Field("contact_name", "联系人", max_len=40),
-        Field("phone", "联系电话", "phone"),
-        Field("is_member_unit", "共建成员单位", "bool", filter=True),
-        Field("lon", "经度", "float", in_list=False),
-        Field("lat", "纬度", "float", in_list=False),
+        Field("region_code", N_("所在区域代码"), "region", ref=ANY_REGION, filter=True),
+        Field("name", N_("单位名称"), required=True, max_len=120),
+        Field("kind", N_("单位类型"), "choice", choices=UNIT_KINDS, required=True, filter=True),
+        Field("credit_code", N_("统一社会信用代码"), max_len=18, in_list=False),
+        Field("address", N_("地址"), max_len=200),
+        Field("contact_name", N_("联系人"), max_len=40),
+        Field("phone", N_("联系电话"), "phone"),
+        Field("is_member_unit", N_("共建成员单位"), "bool", filter=True),
+        Field("lon", N_("经度"), "float", in_list=False),
+        Field("lat", N_("纬度"), "float", in_list=False),
     ],
 ))
 
 PARTY_ORGS = register(Register(
-    kind="party_orgs", label="党组织", model=PartyOrg, search=("name", "secretary_name"), order_by="id",
+    kind="party_orgs", label=N_("党组织"), model=PartyOrg, search=("name", "secretary_name"), order_by="id",
     check=_check_org,
     fields=[
-        Field("region_code", "对应区域代码", "region", ref=ANY_REGION, filter=True),
-        Field("name", "组织名称", required=True, max_len=120),
-        Field("level", "层级", "choice", codes=tuple(PARTY_ORG_LEVELS.items()), required=True, filter=True),
-        Field("parent_name", "上级党组织", "ref", ref=Ref(PartyOrg, "name", "parent_id")),
-        Field("secretary_name", "书记", max_len=40),
+        Field("region_code", N_("对应区域代码"), "region", ref=ANY_REGION, filter=True),
+        Field("name", N_("组织名称"), required=True, max_len=120),
+        Field("level", N_("层级"), "choice", codes=tuple(PARTY_ORG_LEVELS.items()), required=True, filter=True),
+        Field("parent_name", N_("上级党组织"), "ref", ref=Ref(PartyOrg, "name", "parent_id")),
+        Field("secretary_name", N_("书记"), max_len=40),
     ],
 ))

@@ -8,11 +8,13 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gongzhi.core.db import Base
+from gongzhi.core.i18n import N_
 from gongzhi.core.model_mixins import HasIdNumber, HasPhone, Placed, Timestamped
 
-CARE_TAGS = ("独居老人", "空巢老人", "残疾", "低保", "特困", "重点人群", "退役军人", "留守儿童", "孕产妇", "重病")
-RELATIONS = ("户主", "配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他")
-HOUSEHOLD_TYPES = ("户籍", "常住", "流动", "空挂")
+CARE_TAGS = (N_("独居老人"), N_("空巢老人"), N_("残疾"), N_("低保"), N_("特困"), N_("重点人群"), N_("退役军人"),
+             N_("留守儿童"), N_("孕产妇"), N_("重病"))
+RELATIONS = (N_("户主"), N_("配偶"), N_("子女"), N_("父母"), N_("孙子女"), N_("兄弟姐妹"), N_("其他"))
+HOUSEHOLD_TYPES = (N_("户籍"), N_("常住"), N_("流动"), N_("空挂"))
 
 
 class Household(Placed, Timestamped, Base):

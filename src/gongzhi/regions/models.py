@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gongzhi.core.db import Base
+from gongzhi.core.i18n import N_
 from gongzhi.core.model_mixins import Placed, Timestamped
 
 
@@ -22,8 +23,8 @@ class Level(enum.StrEnum):
 
 LEVEL_ORDER = {lv: i for i, lv in enumerate(Level)}
 LEVEL_LABELS = {
-    Level.city: "市", Level.district: "区县", Level.street: "街道/镇", Level.community: "社区/村",
-    Level.compound: "小区", Level.grid: "网格",
+    Level.city: N_("市"), Level.district: N_("区县"), Level.street: N_("街道/镇"),
+    Level.community: N_("社区/村"), Level.compound: N_("小区"), Level.grid: N_("网格"),
 }
 
 

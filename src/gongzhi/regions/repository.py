@@ -35,7 +35,7 @@ def by_ids(session: Session, ids: list[int]) -> dict[int, Region]:
 
 
 def ancestors(session: Session, region: Region) -> list[Region]:
-    codes = [c for c in region.path.strip("/").split("/")[:-1]]
+    codes = region.path.strip("/").split("/")[:-1]
     if not codes:
         return []
     rows = {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(codes)))}

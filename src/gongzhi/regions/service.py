@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from gongzhi.core import geo
 from gongzhi.core.auth import Principal
 from gongzhi.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.i18n import N_
 from gongzhi.regions import repository as repo
 from gongzhi.regions.models import LEVEL_LABELS, LEVEL_ORDER, Level, Region
 
 # 网格划分标准 (seeds 000, 004): 300–500 households, 600–1,000 people per grid.
 GRID_HOUSEHOLDS = (300, 500)
 GRID_PEOPLE = (600, 1000)
-LOAD_LABELS = {"overloaded": "超负荷", "normal": "正常", "underloaded": "偏少"}
+LOAD_LABELS = {"overloaded": N_("超负荷"), "normal": N_("正常"), "underloaded": N_("偏少")}
 
 
 def load_status(households: int, people: int) -> str:
@@ -143,7 +144,8 @@ def node_view(session: Session, principal: Principal, code: str) -> dict[str, An
     kids = children_with_load(session, region)
     view: dict[str, Any] = {
         **region_dict(region),
-        "ancestors": [{**region_dict(a), "linkable": principal.covers(a.path)} for a in repo.ancestors(session, region)],
+        "ancestors": [{**region_dict(a), "linkable": principal.covers(a.path)}
+                      for a in repo.ancestors(session, region)],
         **totals,
         "children": [k.to_dict() for k in kids],
     }
@@ -245,16 +247,17 @@ def _buildings() -> Any:
     from gongzhi.regions.models import Building
 
     return register(Register(
-        kind="buildings", label="楼栋", model=Building, search=("name", "code", "address"), order_by="code",
+        kind="buildings", label=N_("楼栋"), model=Building, search=("name", "code", "address"), order_by="code",
         unique=("code",),
         fields=[
-            Field("grid_code", "所属网格代码", "region", ref=Ref(Region, "code", "region_id", ("grid",)), filter=True),
-            Field("code", "楼栋编码", required=True, max_len=24),
-            Field("name", "楼栋名称", required=True, max_len=60),
-            Field("address", "地址", max_len=200),
-            Field("floors", "层数", "int", in_list=False),
-            Field("lon", "经度", "float", in_list=False),
-            Field("lat", "纬度", "float", in_list=False),
+            Field("grid_code", N_("所属网格代码"), "region", ref=Ref(Region, "code", "region_id", ("grid",)),
+                  filter=True),
+            Field("code", N_("楼栋编码"), required=True, max_len=24),
+            Field("name", N_("楼栋名称"), required=True, max_len=60),
+            Field("address", N_("地址"), max_len=200),
+            Field("floors", N_("层数"), "int", in_list=False),
+            Field("lon", N_("经度"), "float", in_list=False),
+            Field("lat", N_("纬度"), "float", in_list=False),
         ],
     ))
 

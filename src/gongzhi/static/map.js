@@ -1,10 +1,12 @@
 // The region map: children of the node, coloured by grid load; click to drill down.
 // Without a tile layer (the default, offline) the polygons stand on a plain background with their names,
 // a scale bar and a legend, so the map reads as a schematic rather than a broken web map.
+// Its words come translated from the page (data-text), so this script holds no UI text of its own.
 (function () {
   var el = document.getElementById("map");
   if (!el) return;
-  if (!window.L) { el.classList.add("map-failed"); el.textContent = "地图组件未能加载，请刷新页面。"; return; }
+  var T = JSON.parse(el.dataset.text || "{}");
+  if (!window.L) { el.classList.add("map-failed"); el.textContent = T.failed; return; }
   var map = L.map(el, { zoomSnap: 0.25, attributionControl: !!el.dataset.tiles });
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution, maxZoom: 19 }).addTo(map);
@@ -30,21 +32,21 @@
     features.forEach(function (f) { kinds[kindOf(f.properties)] = true; });
     var rows = [];
     if (kinds.outline || kinds.building) {
-      rows.push('<i class="line" style="border-color:#c00000"></i>网格边界');
-      rows.push('<i class="dot"></i>楼栋');
+      rows.push('<i class="line" style="border-color:#c00000"></i>' + T.boundary);
+      rows.push('<i class="dot"></i>' + T.building);
     }
     if (kinds.grid) {
-      rows.push("<b>网格负荷</b>");
-      rows.push('<i style="background:' + LOAD.overloaded + '"></i>超负荷（&gt;500户或&gt;1000人）');
-      rows.push('<i style="background:' + LOAD.normal + '"></i>正常（300–500户）');
-      rows.push('<i style="background:' + LOAD.underloaded + '"></i>偏少（&lt;300户且&lt;600人）');
+      rows.push("<b>" + T.load + "</b>");
+      rows.push('<i style="background:' + LOAD.overloaded + '"></i>' + T.overloaded);
+      rows.push('<i style="background:' + LOAD.normal + '"></i>' + T.normal);
+      rows.push('<i style="background:' + LOAD.underloaded + '"></i>' + T.underloaded);
     }
     if (kinds.area) {
-      rows.push("<b>超负荷网格占比</b>");
-      rows.push('<i style="background:' + SHARE.high + '"></i>超过 30%');
-      rows.push('<i style="background:' + SHARE.some + '"></i>10%–30%');
-      rows.push('<i style="background:' + SHARE.low + '"></i>10% 以下');
-      rows.push('<i style="background:' + SHARE.none + '"></i>暂无网格');
+      rows.push("<b>" + T.share + "</b>");
+      rows.push('<i style="background:' + SHARE.high + '"></i>' + T.high);
+      rows.push('<i style="background:' + SHARE.some + '"></i>' + T.some);
+      rows.push('<i style="background:' + SHARE.low + '"></i>' + T.low);
+      rows.push('<i style="background:' + SHARE.none + '"></i>' + T.none);
     }
     return rows.join("<br>");
   }
@@ -73,8 +75,8 @@
             l.bindTooltip(p.name);
             return;
           }
-          var text = p.name + "<br>" + (p.households || 0).toLocaleString() + " 户 · " +
-            (p.residents || 0).toLocaleString() + " 人";
+          var text = p.name + "<br>" + T.counts.replace("{households}", (p.households || 0).toLocaleString())
+            .replace("{residents}", (p.residents || 0).toLocaleString());
           if (labelled) {
             var label = areas.length <= 12 ? p.name + '<span class="n">' + text.split("<br>")[1] + "</span>" : p.name;
             l.bindTooltip(label, { permanent: true, direction: "center", className: "map-label" });
@@ -98,12 +100,12 @@
         map.fitBounds(layer.getBounds(), { paddingTopLeft: [48, 12], paddingBottomRight: [12, below] });
       } else {
         map.setView([24.92, 102.48], 11);
-        el.insertAdjacentHTML("beforeend", '<div class="map-empty">暂无边界数据</div>');
+        el.insertAdjacentHTML("beforeend", '<div class="map-empty">' + T.empty + "</div>");
       }
       ready(layer.getLayers().length);
     })
     .catch(function () {
-      el.insertAdjacentHTML("beforeend", '<div class="map-empty">地图数据加载失败，请刷新页面重试。</div>');
+      el.insertAdjacentHTML("beforeend", '<div class="map-empty">' + T.error + "</div>");
       ready(0);
     });
 })();
