@@ -27,7 +27,7 @@ demo: install
 	@echo "打开 http://127.0.0.1:8000 （Ctrl+C 停止）"
 	$(BIN)/gongzhi serve --host 127.0.0.1 --port 8000
 
-test: install test-sqlite test-postgres
+test: install lint test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="
@@ -50,7 +50,7 @@ i18n: install
 		--copyright-holder "the gongzhi authors" .
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete
 
-# Generates the Yantai-sized city (~4 min, ~5 GB of temporary SQLite) and updates docs/benchmarks.md;
+# Generates the Yantai-sized city (~4 min; ~10 GB of temporary disk at the peak) and updates docs/benchmarks.md;
 # BENCH_ARGS="--scale tiny" is a smoke run. Needs /usr/bin/time (Debian package `time`).
 BENCH_ARGS ?=
 bench-foundation: install
