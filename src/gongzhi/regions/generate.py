@@ -69,8 +69,9 @@ class Scale:
 SCALES: dict[str, Scale] = {
     # Anning: its 9 streets and 102 communities, 1,288 grids (seed 000) at the 300–500-household standard.
     "anning": Scale("530181", grids=1288),
-    # Yantai: grids in the urban communities (居委会/社区) only, as its 5,158 urban grids are.
-    "yantai": Scale("3706", grids=5158, households_mean=372, village_weight=0.0, extra_staff_per_grid=4.0,
+    # Yantai: grids in the urban communities (居委会/社区) only, as its 5,158 urban grids are; 4.8 M people over
+    # 5,158 grids is ~930 a grid, near the top of the standard, hence the higher mean.
+    "yantai": Scale("3706", grids=5158, households_mean=456, village_weight=0.0, extra_staff_per_grid=4.0,
                     in_service_per_community=14),
     # A small city for the test suite: two streets of Anning, three communities each.
     "tiny": Scale("530181", grids=24, households_mean=12, streets=2, communities_per_street=3,
@@ -268,7 +269,9 @@ def apportion(total: int, weights: list[float], minimum: int) -> list[int]:
 # ---- people ---------------------------------------------------------------------------------------------
 
 HOUSEHOLD_SIZES = (1, 2, 3, 4, 5, 6)
-HOUSEHOLD_P = (0.22, 0.33, 0.24, 0.13, 0.06, 0.02)
+# Mean 2.04 people a household: the seeds' two standards (300–500 households, 600–1,000 people) imply 2.0, so a
+# grid inside the household standard is inside the people standard too.
+HOUSEHOLD_P = (0.36, 0.37, 0.16, 0.07, 0.03, 0.01)
 PHONE_SECOND_DIGITS = "35789"
 # The 3-digit serials of GB 11643 with their part of the check-digit sum (digits 15–17 weigh 8, 4, 2).
 SERIALS = [f"{s:03d}" for s in range(1000)]
@@ -398,14 +401,16 @@ class People:
 
 
 def grid_households(rnd: random.Random, mean: int, village: bool) -> int:
-    """Households in one grid: most within the 300–500 standard (scaled by `mean`), some over and under."""
+    """Households in one grid: most within the 300–500 standard around `mean`, about 6 % over and 8 % under
+    (more under in villages). A `mean` below the standard (the test city) scales everything down."""
     r = rnd.random()
-    f = mean / 390
+    f = 1.0 if mean >= 300 else mean / 390
+    centre = mean if mean >= 300 else 390
     if r < 0.06:
         return max(1, int(rnd.uniform(505, 660) * f))
     if r < 0.14 or (village and r < 0.3):
         return max(1, int(rnd.uniform(170, 295) * f))
-    return max(1, int(min(max(rnd.gauss(390, 50), 300), 500) * f))
+    return max(1, int(min(max(rnd.gauss(centre, 45), 300), 500) * f))
 
 
 # ---- sealing personal numbers -----------------------------------------------------------------------------
