@@ -78,7 +78,7 @@
           var text = p.name + "<br>" + T.counts.replace("{households}", (p.households || 0).toLocaleString())
             .replace("{residents}", (p.residents || 0).toLocaleString());
           if (labelled) {
-            var label = areas.length <= 12 ? p.name + '<span class="n">' + text.split("<br>")[1] + "</span>" : p.name;
+            var label = areas.length <= 6 ? p.name + '<span class="n">' + text.split("<br>")[1] + "</span>" : p.name;
             l.bindTooltip(label, { permanent: true, direction: "center", className: "map-label" });
           }
           else l.bindTooltip(text, { sticky: true });
