@@ -178,18 +178,14 @@ def matrix_client(city: dict[str, Any]) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     from gongzhi.app import create_app
+    from gongzhi.core.db import unit_of_work
     from gongzhi.core.web import get_session
 
     app = create_app()
 
     def _session() -> Iterator[Session]:
-        session = _current["session"]
-        try:
+        with unit_of_work(_current["session"]) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
     app.dependency_overrides[get_session] = _session
     with TestClient(app, follow_redirects=False) as client:
