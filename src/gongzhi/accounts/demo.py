@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import gongzhi.duties.models  # noqa: F401 - users.department_id refers to departments
 from gongzhi.accounts.models import User
 from gongzhi.accounts.service import create_user
 from gongzhi.core.auth import ROLE_LABELS
@@ -43,4 +44,20 @@ def ensure_demo_accounts(session: Session, password: str) -> list[tuple[str, str
             create_user(session, username=username, password=password, role=role, scope_code=region.code,
                         display_name=name)
         rows.append((username, ROLE_LABELS[role], f"{region.name}（{region.code}）"))
+    assign_demo_departments(session)
     return rows
+
+
+DEMO_DEPARTMENTS = {"handler": "CGJ"}  # the demo handler works for 城市管理局 (the duty catalog's code)
+
+
+def assign_demo_departments(session: Session, departments: dict[str, str] = DEMO_DEPARTMENTS) -> None:
+    """Put department handlers in their department, once the duty catalog is loaded (else leave them be)."""
+    from gongzhi.duties.models import Department
+
+    for username, code in departments.items():
+        user = session.scalars(select(User).where(User.username == username)).first()
+        dep = session.scalars(select(Department).where(Department.code == code)).first()
+        if user is not None and dep is not None and user.department_id is None:
+            user.department_id = dep.id
+    session.flush()

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+import gongzhi.duties.models  # noqa: F401 - users.department_id points at departments
 from gongzhi.core.db import Base, UTCDateTime, now
 from gongzhi.core.model_mixins import Timestamped
 
@@ -27,6 +28,8 @@ class User(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(24))
     scope_region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A department handler's department: they take that department's cases, wherever they lie.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True, index=True)
 
 
 class LoginAttempt(Base):
