@@ -20,11 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     target = ROOT / "docs" / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
-    for old in target.glob("*.png"):
+    for old in target.glob("[0-9][0-9]-*.png"):  # the numbered shots this script makes; demo-map-* are kept
         old.unlink()
     env = {**os.environ, "GONGZHI_SCREENSHOTS_DIR": str(target)}
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--backend", "sqlite",
-           "tests/e2e/test_browser.py::test_screenshots_of_the_main_pages", *sys.argv[1:]]
+           "tests/e2e/test_browser.py::test_screenshots_of_the_main_pages",
+           "tests/e2e/test_appeals_browser.py::test_screenshots_of_the_appeal_pages",
+           *sys.argv[1:]]
     code = subprocess.call(cmd, cwd=ROOT, env=env)
     shots = sorted(target.glob("*.png"))
     sys.stdout.write(f"{len(shots)} screenshots in {target.relative_to(ROOT)}/ "
