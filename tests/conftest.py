@@ -62,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config._gongzhi_pg_missing = message  # type: ignore[attr-defined]
     os.environ["GONGZHI_DATABASE_URL"] = url
     os.environ.setdefault("GONGZHI_SECRET_KEY", "test-secret-key-for-the-suite")
+    os.environ["GONGZHI_MEDIA_DIR"] = str(root / f"media-{os.getpid()}")  # appeal photos written by the suite
     config._gongzhi_url = url  # type: ignore[attr-defined]
 
 
@@ -113,6 +114,10 @@ def city(engine: Engine) -> dict[str, Any]:
 
     generate_city(scale="tiny", seed=7)
     with session_scope() as session:
+        from gongzhi.core.calendar import seed_official
+
+        seed_official(session)  # the official holidays 2004–2026: deadlines are counted in working days
+    with session_scope() as session:
         ensure_demo_accounts(session, PASSWORD)
         scopes = demo_scopes(session)
         # a second grid worker and community secretary elsewhere, to test "outside scope"
@@ -125,6 +130,12 @@ def city(engine: Engine) -> dict[str, Any]:
         create_user(session, username="grid2", password=PASSWORD, role="grid_worker", scope_code=other_grid.code)
         create_user(session, username="community2", password=PASSWORD, role="community_staff",
                     scope_code=other_comm.code)
+        # a handler of another department (住建局; "handler" is in 城管局), to test "another department's case"
+        from gongzhi.duties.models import Department
+
+        zjj = session.scalars(select(Department).where(Department.code == "ZJJ")).one()
+        create_user(session, username="handler2", password=PASSWORD, role="department_handler",
+                    scope_code=scopes["city"].code, department_id=zjj.id)
         return {"scopes": {k: v.code for k, v in scopes.items()}, "other_grid": other_grid.code,
                 "other_community": other_comm.code}
 
@@ -205,32 +216,17 @@ def principal(session: Session) -> Any:
     return _get
 
 
-# ---- SQLite: real transactions, so the rollback at the end of each test undoes its commits --------------
-# pysqlite defers BEGIN until the first INSERT/UPDATE/DELETE; a SAVEPOINT issued earlier then opens the
-# transaction itself and its RELEASE (a test's commit) commits to the file, outside the fixture's rollback.
-# SQLAlchemy's documented recipe: let SQLAlchemy emit BEGIN itself.
-
-def _sqlite_no_implicit_transactions(dbapi_conn: Any, _record: Any) -> None:
-    import sqlite3
-
-    if isinstance(dbapi_conn, sqlite3.Connection):
-        dbapi_conn.isolation_level = None
 
 
-def _sqlite_begin(conn: Any) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+@pytest.fixture(autouse=True)
+def _fresh_calendar() -> Iterator[None]:
+    """The working-day calendar is cached per process; a test that changed it (then rolled back) must not leave
+    the cache holding days the database no longer has."""
+    yield
+    import sys
 
-
-def _install_sqlite_transactions() -> None:
-    from sqlalchemy import event
-
-    if not event.contains(Engine, "connect", _sqlite_no_implicit_transactions):
-        event.listen(Engine, "connect", _sqlite_no_implicit_transactions)
-        event.listen(Engine, "begin", _sqlite_begin)
-
-
-_install_sqlite_transactions()
+    if "gongzhi.core.calendar" in sys.modules:
+        sys.modules["gongzhi.core.calendar"].reset_cache()
 
 
 @pytest.fixture(autouse=True)

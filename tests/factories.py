@@ -206,3 +206,44 @@ def register_workbook(reg: Any, rows: Iterable[dict[str, Any]]) -> bytes:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ---- appeals -----------------------------------------------------------------------------------------------
+
+def tiny_png(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (8, 8)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def make_appeal(session: Session, grid: Region, *, status: str = "received", title: str = "路灯不亮",
+                reporter_id: int | None = None, **fields: Any) -> Any:
+    """An appeal in `grid`, handled at grid tier by that grid, with its first timeline event."""
+    from gongzhi.appeals.models import Appeal, AppealEvent
+    from gongzhi.core.db import now
+
+    at = now()
+    appeal = Appeal(title=title, description="", channel="hotline", status=status, lat=grid.center_lat,
+                    lon=grid.center_lon, grid_id=grid.id, region_id=grid.id, scope_path=grid.path, tier="grid",
+                    assigned_region_id=grid.id, reporter_id=reporter_id, created_at=at, updated_at=at, event_seq=1,
+                    **fields)
+    session.add(appeal)
+    session.flush()
+    session.add(AppealEvent(appeal_id=appeal.id, seq=1, at=at, actor_name="测试", actor_role="system",
+                            action="receive", from_status=None, to_status=status, data={}))
+    session.commit()
+    return appeal
+
+
+def make_appeal_photo(session: Session, appeal: Any) -> Any:
+    from gongzhi.appeals.media import check_and_store
+    from gongzhi.appeals.models import AppealPhoto
+
+    p = check_and_store(tiny_png(), "p.png", keep_location=False)
+    row = AppealPhoto(appeal_id=appeal.id, kind="report", content_type=p.content_type, path=p.path,
+                      thumb_path=p.thumb_path, width=p.width, height=p.height, size=p.size)
+    session.add(row)
+    session.commit()
+    return row

@@ -29,6 +29,7 @@ from gongzhi.core.auth import ROLE_PERMISSIONS
 from gongzhi.core.registers import REGISTRY
 from tests import conftest
 from tests import factories as f
+from tests.notify import factories as nf
 
 # demo account → role (tests/conftest.py and gongzhi.accounts.demo); scope level in brackets
 ACTORS: dict[str, str | None] = {
@@ -63,6 +64,7 @@ class Endpoint:
     redirect: str | None = None  # Location of a successful redirect (prefix)
     ok_signed_in: int | None = None  # a public route that answers signed-in users differently
     url: str | None = None  # a concrete URL for public routes and mounts
+    rule: Any = None  # (role, outside) → status, for routes whose access depends on the object, not a permission
 
     @property
     def key(self) -> tuple[str, str]:
@@ -109,6 +111,171 @@ def _register_endpoints() -> list[Endpoint]:
     return out
 
 
+def appeal_readable(role: str, outside: bool) -> int:
+    """The matrix's appeal lies in the target grid, handled at grid tier, filed by nobody in ACTORS: staff read it
+    inside their scope, residents, volunteers and Party members too (their own scope, for "me too"); a department
+    handler does not (not their department's case); admins and leaders read everything."""
+    if role in ("admin", "leader"):
+        return 200
+    if role == "department_handler" or outside:
+        return 404
+    return 200
+
+
+def appeal_upload(role: str, outside: bool) -> int:
+    """Photos may be added by the handler (the grid worker), verifiers and dispatchers — not by mere readers."""
+    seen = appeal_readable(role, outside)
+    if seen != 200:
+        return seen
+    return 201 if role in ("admin", "street_staff", "community_staff", "grid_worker") else 403
+
+
+def _appeal_endpoints() -> list[Endpoint]:
+    api = "/api/v1/appeals"
+    one = f"{api}/{{appeal_id}}"
+    return [
+        Endpoint("POST", api, "api", (), 201, body="appeal"),
+        Endpoint("GET", api, "api", ()),
+        Endpoint("GET", f"{api}/queues", "api", ()),
+        Endpoint("POST", f"{api}/bulk-dispatch", "api", ("appeals:dispatch",), body="bulk_dispatch"),
+        Endpoint("GET", one, "api", (), scoped=True, rule=appeal_readable),
+        Endpoint("GET", f"{one}/timeline", "api", (), scoped=True, rule=appeal_readable),
+        Endpoint("GET", f"{one}/duplicates", "api", (), scoped=True, rule=appeal_readable),
+        Endpoint("POST", f"{one}/photos", "api", (), 201, scoped=True, rule=appeal_upload, body="photos"),
+        Endpoint("GET", f"{one}/photos/{{photo_id}}", "api", (), scoped=True, rule=appeal_readable),
+        Endpoint("POST", f"{one}/{{action}}", "api", (), scoped=True, rule=appeal_readable, url=None,
+                 body="metoo"),
+    ]
+
+
+def _roles(*roles: str) -> Any:
+    """A page for these roles only: 200 for them, 403 for the rest (gongzhi.appeals.pages gates by role)."""
+    return lambda role, _outside: 200 if role in roles else 403
+
+
+def appeal_page_action(role: str, outside: bool) -> int:
+    """"Me too" from the appeal page: a redirect back to it for everyone who may read the appeal."""
+    seen = appeal_readable(role, outside)
+    return 303 if seen == 200 else seen
+
+
+def _appeal_page_endpoints() -> list[Endpoint]:
+    """The appeal pages (gongzhi.appeals.pages): phone pages, desks by role or permission, one appeal."""
+    return [
+        Endpoint("GET", "/appeals/new", "page", ()),
+        Endpoint("POST", "/appeals/new", "page", (), 303, body="appeal_form", redirect="/appeals/"),
+        Endpoint("GET", "/appeals/mine", "page", ()),
+        Endpoint("GET", "/appeals/nearby", "page", (), rule=_roles("resident", "volunteer", "party_member")),
+        Endpoint("GET", "/appeals/inbox", "page", (), rule=_roles("department_handler", "grid_worker",
+                                                                  "community_staff", "street_staff", "admin")),
+        Endpoint("GET", "/appeals/verify", "page", (), rule=_roles("grid_worker", "community_staff", "admin")),
+        Endpoint("GET", "/appeals/supervision", "page", ("appeals:supervise",)),
+        Endpoint("GET", "/appeals/console", "page", ("appeals:dispatch",)),
+        Endpoint("POST", "/appeals/console/dispatch", "page", ("appeals:dispatch",), 303,
+                 redirect="/appeals/console"),
+        Endpoint("GET", "/appeals/matters", "page", ("duties:read",)),
+        Endpoint("GET", "/appeals/{appeal_id}", "page", (), scoped=True, rule=appeal_readable),
+        Endpoint("POST", "/appeals/{appeal_id}/{action}", "page", (), scoped=True, rule=appeal_page_action,
+                 body="metoo", redirect="/appeals/"),
+    ]
+
+
+def _calendar_endpoints() -> list[Endpoint]:
+    """The working-day calendar: everyone signed in reads it, only admins change it."""
+    api, page, write = "/api/v1/calendar", "/admin/calendar", ("calendar:write",)
+    return [
+        Endpoint("GET", f"{api}/{{year}}", "api", ()),
+        Endpoint("GET", f"{api}/{{year}}/template.xlsx", "api", ()),
+        Endpoint("PUT", f"{api}/{{year}}", "api", write, body="calendar_year"),
+        Endpoint("POST", f"{api}/{{year}}/import", "api", write, body="calendar_import"),
+        Endpoint("PUT", f"{api}/days/{{day}}", "api", write, body="calendar_day"),
+        Endpoint("DELETE", f"{api}/days/{{day}}", "api", write, 204),
+        Endpoint("GET", page, "page", write),
+        Endpoint("POST", f"{page}/day", "page", write, 303, body="calendar_form", redirect=page),
+        Endpoint("POST", f"{page}/known", "page", write, 303, body="calendar_known", redirect=page),
+        Endpoint("POST", f"{page}/import", "page", write, body="calendar_import"),
+    ]
+
+
+def _open311_endpoints() -> list[Endpoint]:
+    """Open311 GeoReport v2 (tests/open311): reading is public; posting needs an api_key, never a login — with
+    a valid key every actor (anonymous too) gets 200, without one every actor (admin too) gets 403. No token is
+    ever issued (every service is realtime), so every token is 404 for everyone."""
+    v2 = "/open311/v2"
+    return [
+        Endpoint("GET", f"{v2}/discovery.{{fmt}}", "open311", None, url=f"{v2}/discovery.json"),
+        Endpoint("GET", f"{v2}/services.{{fmt}}", "open311", None, url=f"{v2}/services.xml"),
+        Endpoint("GET", f"{v2}/services/{{service_code}}.{{fmt}}", "open311", None, body="open311"),
+        Endpoint("POST", f"{v2}/requests.{{fmt}}", "open311", None, body="open311"),
+        Endpoint("POST", f"{v2}/requests.{{fmt}}", "open311", None, 403, body="open311_no_key"),
+        Endpoint("GET", f"{v2}/requests.{{fmt}}", "open311", None, url=f"{v2}/requests.json"),
+        Endpoint("GET", f"{v2}/requests/{{service_request_id}}.{{fmt}}", "open311", None, body="open311"),
+        Endpoint("GET", f"{v2}/tokens/{{token}}.{{fmt}}", "open311", None, 404, url=f"{v2}/tokens/1.xml"),
+    ]
+
+
+def _duty_endpoints() -> list[Endpoint]:
+    """The duty catalog: all staff read it, admins change it; a community's admission list is scoped to the
+    community (its own staff, its street, admins write; a grid worker reads their community's). Ids, codes and
+    bodies: tests/duties/matrix.py."""
+    read, write, admit = ("duties:read",), ("duties:read", "duties:write"), ("duties:read", "admission:write")
+    api, adm = "/api/v1/duties", "/api/v1/duties/admission/{community_code}"
+    page, padm = "/duties", "/duties/admission/{community_code}"
+    return [
+        Endpoint("GET", f"{api}/departments", "api", read),
+        Endpoint("POST", f"{api}/departments", "api", write, 201, body="duty_department"),
+        Endpoint("GET", f"{api}/departments/template.xlsx", "api", read),
+        Endpoint("GET", f"{api}/departments/export.xlsx", "api", read),
+        Endpoint("POST", f"{api}/departments/import", "api", write, body="duty_import_departments"),
+        Endpoint("GET", f"{api}/departments/{{department_id}}", "api", read),
+        Endpoint("PATCH", f"{api}/departments/{{department_id}}", "api", write, body="duty_department_update"),
+        Endpoint("GET", f"{api}/categories", "api", read),
+        Endpoint("POST", f"{api}/categories", "api", write, 201, body="duty_category"),
+        Endpoint("PATCH", f"{api}/categories/{{category_id}}", "api", write, body="duty_category_update"),
+        Endpoint("GET", f"{api}/matter-types", "api", read),
+        Endpoint("POST", f"{api}/matter-types", "api", write, 201, body="duty_matter"),
+        Endpoint("GET", f"{api}/matter-types/template.xlsx", "api", read),
+        Endpoint("GET", f"{api}/matter-types/export.xlsx", "api", read),
+        Endpoint("POST", f"{api}/matter-types/import", "api", write, body="duty_import_matters"),
+        Endpoint("GET", f"{api}/matter-types/{{matter_type_id}}", "api", read),
+        Endpoint("PATCH", f"{api}/matter-types/{{matter_type_id}}", "api", write, body="duty_matter_update"),
+        Endpoint("GET", f"{api}/suggest", "api", read, body="duty_suggest"),
+        Endpoint("GET", f"{api}/admission", "api", read),
+        Endpoint("GET", f"{api}/admission/template.xlsx", "api", read),
+        Endpoint("GET", adm, "api", read, scoped=True),
+        Endpoint("POST", adm, "api", admit, 201, scoped=True, body="duty_admission"),
+        Endpoint("GET", f"{adm}/export.xlsx", "api", read, scoped=True),
+        Endpoint("POST", f"{adm}/import", "api", admit, scoped=True, body="duty_import_admission"),
+        Endpoint("GET", f"{adm}/check", "api", read, scoped=True, body="duty_check"),
+        Endpoint("GET", f"{adm}/{{item_id}}", "api", read, scoped=True),
+        Endpoint("PATCH", f"{adm}/{{item_id}}", "api", admit, scoped=True, body="duty_admission_update"),
+        Endpoint("DELETE", f"{adm}/{{item_id}}", "api", admit, 204, scoped=True),
+        Endpoint("GET", page, "page", read),
+        Endpoint("GET", f"{page}/matter-types/new", "page", write),
+        Endpoint("POST", f"{page}/matter-types/new", "page", write, 303, body="duty_matter_form",
+                 redirect="/duties/matter-types/"),
+        Endpoint("GET", f"{page}/matter-types/{{matter_type_id}}", "page", read),
+        Endpoint("GET", f"{page}/matter-types/{{matter_type_id}}/edit", "page", write),
+        Endpoint("POST", f"{page}/matter-types/{{matter_type_id}}/edit", "page", write, 303, body="duty_matter_form",
+                 redirect="/duties/matter-types/"),
+        Endpoint("GET", f"{page}/departments", "page", read),
+        Endpoint("GET", f"{page}/import/{{kind}}", "page", write),
+        Endpoint("POST", f"{page}/import/{{kind}}", "page", write, body="duty_import_matters"),
+        Endpoint("GET", f"{page}/admission", "page", read),
+        Endpoint("GET", padm, "page", read, scoped=True),
+        Endpoint("GET", f"{padm}/new", "page", admit, scoped=True),
+        Endpoint("POST", f"{padm}/new", "page", admit, 303, scoped=True, body="duty_admission_form",
+                 redirect="/duties/admission/"),
+        Endpoint("GET", f"{padm}/import", "page", admit, scoped=True),
+        Endpoint("POST", f"{padm}/import", "page", admit, scoped=True, body="duty_import_admission"),
+        Endpoint("GET", f"{padm}/{{item_id}}/edit", "page", admit, scoped=True),
+        Endpoint("POST", f"{padm}/{{item_id}}/edit", "page", admit, 303, scoped=True, body="duty_admission_form",
+                 redirect="/duties/admission/"),
+        Endpoint("POST", f"{padm}/{{item_id}}/delete", "page", admit, 303, scoped=True,
+                 redirect="/duties/admission/"),
+    ]
+
+
 ENDPOINTS: list[Endpoint] = [
     # public
     Endpoint("GET", "/healthz", "api", None, url="/healthz"),
@@ -140,7 +307,20 @@ ENDPOINTS: list[Endpoint] = [
     # audit
     Endpoint("GET", "/api/v1/audit", "api", ("audit:read",)),
     Endpoint("GET", "/audit", "page", ("audit:read",)),
+    # notifications: every signed-in user, their own messages only (another user's message → 404)
+    Endpoint("GET", "/api/v1/messages", "api", ()),
+    Endpoint("GET", "/api/v1/messages/unread-count", "api", ()),
+    Endpoint("POST", "/api/v1/messages/read", "api", (), body="messages_read"),
+    Endpoint("GET", "/messages", "page", ()),
+    Endpoint("GET", "/messages/badge", "page", ()),
+    Endpoint("POST", "/messages/read-all", "page", (), 303, redirect="/messages"),
+    Endpoint("POST", "/messages/{message_id}/read", "page", (), 303, scoped=True, redirect="/messages"),
     *_register_endpoints(),
+    *_duty_endpoints(),
+    *_appeal_endpoints(),
+    *_appeal_page_endpoints(),
+    *_calendar_endpoints(),
+    *_open311_endpoints(),
 ]
 
 
@@ -150,6 +330,8 @@ def expected(ep: Endpoint, role: str | None, outside: bool) -> int:
         return ep.ok_signed_in if role is not None and ep.ok_signed_in else ep.ok
     if role is None:
         return 401 if ep.face == "api" else 303
+    if ep.rule is not None:
+        return int(ep.rule(role, outside))
     if any(p not in ROLE_PERMISSIONS[role] for p in ep.needs):
         return 403
     if ep.scoped and outside:
@@ -237,6 +419,14 @@ def _request(client: Any, session: Session, city: dict[str, Any], ep: Endpoint, 
             row = f.make_row(session, ep.kind, f.region(session, target_code))
             path = path.replace("{row_id}", str(row.id))
     path = path.replace("{code}", target_code)
+    if "{message_id}" in path:  # a message of the actor's own (inside), or another user's (outside)
+        path = path.replace("{message_id}", str(nf.message_id_for(session, actor, place)))
+    if "{appeal_id}" in path:
+        appeal = f.make_appeal(session, f.region(session, target_code))
+        path = path.replace("{appeal_id}", str(appeal.id)).replace("{action}", "metoo")
+        if "{photo_id}" in path:
+            path = path.replace("{photo_id}", str(f.make_appeal_photo(session, appeal).id))
+    path = path.replace("{year}", "2027").replace("{day}", "2026-10-01")  # calendar: an unknown year, a holiday
     headers = _headers(client, actor, ep.face)
     kwargs: dict[str, Any] = {"headers": headers}
     if ep.route == "/api/v1/regions/locate":
@@ -256,8 +446,39 @@ def _request(client: Any, session: Session, city: dict[str, Any], ep: Endpoint, 
     elif ep.body == "region":
         kwargs["json"] = {"parent_code": city["scopes"]["community"], "code": f.unique_code("R"), "name": "新小区",
                           "level": "compound"}
+    elif ep.body == "appeal":
+        grid = f.region(session, target_code)
+        role = ACTORS[actor]
+        channel = {"resident": "h5", "volunteer": "volunteer", "party_member": "volunteer", "grid_worker": "patrol",
+                   "leader": "mailbox", "department_handler": "transfer"}.get(role or "", "hotline")
+        kwargs["json"] = {"title": "路灯不亮", "lat": grid.center_lat, "lon": grid.center_lon, "channel": channel,
+                          "region_code": grid.code}
+    elif ep.body == "appeal_form":  # the report form as a browser posts it; each role's first channel
+        grid = f.region(session, target_code)
+        kwargs["data"] = {"title": "路灯不亮", "lat": str(grid.center_lat), "lon": str(grid.center_lon),
+                          "region_code": grid.code}
+    elif ep.body == "bulk_dispatch":
+        kwargs["json"] = {"ids": [f.make_appeal(session, f.region(session, target_code)).id]}
+    elif ep.body == "photos":
+        kwargs["files"] = {"photos": ("p.png", f.tiny_png(), "image/png")}
+    elif ep.body == "metoo":
+        kwargs["json"] = {}
     elif ep.body == "region_update":
         kwargs["json"] = {"name": "改名网格"}
+    elif ep.body == "messages_read":
+        kwargs["json"] = {"all": True}
+    elif ep.body == "calendar_day":
+        kwargs["json"] = {"is_workday": False, "name": "国庆节"}
+    elif ep.body == "calendar_year":
+        kwargs["json"] = {"known": True}
+    elif ep.body == "calendar_import":
+        rows = [("2027-10-01", "休息", "国庆节")]
+        kwargs["files"] = {"file": ("2027.xlsx", f.workbook(("日期", "是否上班", "名称"), rows), f.XLSX)}
+        kwargs["data"] = {"year": "2027"}
+    elif ep.body == "calendar_form":
+        kwargs["data"] = {"date": "2026-10-01", "kind": "rest", "name": "国庆节", "year": "2026"}
+    elif ep.body == "calendar_known":
+        kwargs["data"] = {"year": "2027", "known": "1"}
     elif ep.body == "token":
         kwargs["data"] = {"username": "grid" if actor == "anonymous" else actor, "password": conftest.PASSWORD}
     elif ep.body == "login":
@@ -265,6 +486,15 @@ def _request(client: Any, session: Session, city: dict[str, Any], ep: Endpoint, 
         form = client.get("/login", headers=HTML)  # anonymous here: the token is only sent with the POST
         csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         kwargs["data"] = {"username": username, "password": conftest.PASSWORD, "csrf_token": csrf, "next": "/"}
+    if ep.face == "open311" and ep.body:  # a service, an appeal and a key of our own (tests/open311)
+        from tests.open311 import factories as o311
+
+        path, extra = o311.matrix_request(session, ep.route, ep.body, grid_code)
+        kwargs.update(extra)
+    if ep.route.startswith(("/api/v1/duties", "/duties")):  # the duty catalog (tests/duties/matrix.py)
+        from tests.duties import matrix as duties_matrix
+
+        path = duties_matrix.prepare(session, city, ep.body, place, path, kwargs)
     method = "GET" if ep.method == "MOUNT" else ep.method
     return client.request(method, path, **kwargs)
 

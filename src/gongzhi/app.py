@@ -18,6 +18,7 @@ from gongzhi.core.errors import AppError
 from gongzhi.core.i18n import N_
 from gongzhi.core.settings import ROOT, get_settings
 from gongzhi.core.web import render
+from gongzhi.open311.formats import error_response as open311_error_response
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = {  # front-end libraries installed from npm at set-up time (package.json), never copied here
@@ -37,6 +38,8 @@ def _wants_html(request: Request) -> bool:
 
 
 def _error_response(request: Request, status: int, code: str, message: str, details: Any = None) -> Response:
+    if request.url.path.startswith("/open311/"):  # Open311's own error array, in the URL's format
+        return open311_error_response(request, status, message, details)
     if _wants_html(request):
         if status == 401:
             return RedirectResponse(f"/login?next={quote(str(request.url.path))}", status_code=303)
@@ -80,15 +83,40 @@ def create_app() -> FastAPI:
 
     from gongzhi.accounts import api as accounts_api
     from gongzhi.accounts import pages as accounts_pages
+    from gongzhi.appeals import api as appeals_api
     from gongzhi.core import audit_pages, register_pages
     from gongzhi.orgs import api as orgs_api
     from gongzhi.people import api as people_api
     from gongzhi.regions import api as regions_api
     from gongzhi.regions import pages as regions_pages
 
-    for router in (accounts_api.router, regions_api.router, people_api.router, orgs_api.router,
+    for router in (accounts_api.router, appeals_api.router, regions_api.router, people_api.router, orgs_api.router,
                    accounts_pages.router, regions_pages.router, register_pages.router, audit_pages.router):
         app.include_router(router)
+    from gongzhi.notify import api as notify_api
+    from gongzhi.notify import pages as notify_pages
+
+    app.include_router(notify_api.router)
+    app.include_router(notify_pages.router)
+
+    from gongzhi.core import calendar_api, calendar_pages
+
+    app.include_router(calendar_api.router)
+    app.include_router(calendar_pages.router)
+
+    from gongzhi.open311 import api as open311_api
+
+    app.include_router(open311_api.router)
+
+    from gongzhi.duties import api as duties_api
+    from gongzhi.duties import pages as duties_pages
+
+    app.include_router(duties_api.router)
+    app.include_router(duties_pages.router)
+
+    from gongzhi.appeals import pages as appeals_pages
+
+    app.include_router(appeals_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -26,12 +26,18 @@ def _all(action: str, kinds: tuple[str, ...] = REGISTERS) -> set[str]:
     return {f"{k}:{action}" for k in kinds}
 
 
+# Appeals: every signed-in role may file and read what its scope allows; these gate the desks.
+DISPATCH = {"appeals:dispatch"}  # the dispatch console, bulk dispatch (派单)
+SUPERVISE = {"appeals:supervise"}  # the supervision list (督办)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read", "regions:write",
-                                                       "audit:read", "users:manage"}),
-    "leader": frozenset(_all("read") | {"regions:read"}),
-    "street_staff": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read"}),
-    "community_staff": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read"}),
+                                                       "audit:read", "users:manage"}
+                       | {"calendar:write"} | DISPATCH | SUPERVISE),
+    "leader": frozenset(_all("read") | {"regions:read"} | SUPERVISE),
+    "street_staff": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read"} | DISPATCH
+                              | SUPERVISE),
+    "community_staff": frozenset(_all("read") | _all("write") | {"personal:reveal", "regions:read"} | DISPATCH),
     "grid_worker": frozenset(_all("read") | _all("write", ("buildings", "households", "residents", "units"))
                              | {"personal:reveal", "regions:read"}),
     "department_handler": frozenset({"units:read", "regions:read"}),
@@ -39,6 +45,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "volunteer": frozenset(),
     "resident": frozenset(),
 }
+
+# Duty catalog (职责清单): all staff read it, admins change it; admission lists (准入清单) are kept by the
+# community itself, its street and admins (scope decides which communities).
+DUTIES: dict[str, set[str]] = {
+    "admin": {"duties:read", "duties:write", "admission:write"}, "leader": {"duties:read"},
+    "street_staff": {"duties:read", "admission:write"}, "community_staff": {"duties:read", "admission:write"},
+    "grid_worker": {"duties:read"}, "department_handler": {"duties:read"},
+}
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in DUTIES.items()})
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class Principal:
     scope_path: str
     scope_code: str
     scope_name: str
+    department_id: int | None = None  # a department handler's department
 
     @property
     def sees_all(self) -> bool:

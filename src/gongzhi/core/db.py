@@ -54,12 +54,23 @@ def now() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy, not pysqlite, begins transactions (see _sqlite_begin): pysqlite's own handling lets a SAVEPOINT
+    # open a transaction of its own whose RELEASE commits, so a rolled-back request could keep half its work.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Every transaction takes SQLite's write lock at its start (BEGIN IMMEDIATE): one writer at a time, as SQLite
+    has anyway, waiting its turn (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT when it reads first
+    and writes after another connection committed. Reads wait for the writer too; PostgreSQL is the production
+    database for concurrent load."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -69,6 +80,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -128,3 +140,22 @@ def reset_sequences(conn: Any, tables: list[str]) -> None:
     for t in tables:
         conn.exec_driver_sql(
             f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE((SELECT MAX(id) FROM {t}), 0) + 1, false)")
+
+
+def skip_locked(stmt: Any, session: Session) -> Any:
+    """`stmt` (a SELECT) locking the rows it returns and passing over rows other transactions hold: how several
+    workers take different rows of one queue (PostgreSQL's FOR UPDATE SKIP LOCKED). SQLite has no row locks and
+    one writer at a time: the statement is returned unchanged, and the caller claims the rows with a
+    compare-and-set UPDATE that must not follow a read in the same transaction (the read would pin a snapshot
+    that a concurrent writer makes stale, and the write would then fail instead of waiting)."""
+    return stmt if is_sqlite(session) else stmt.with_for_update(skip_locked=True)
+
+
+def insert_unless_duplicate(model: Any, session: Session, *columns: str) -> Any:
+    """INSERT … ON CONFLICT (columns) DO NOTHING (with .returning(), no row comes back for a duplicate): an
+    idempotent insert without a savepoint — pysqlite's default transaction handling lets a SAVEPOINT open, and
+    its RELEASE commit, a transaction of its own — and without aborting the transaction on PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    make = sqlite.insert if is_sqlite(session) else postgresql.insert
+    return make(model).on_conflict_do_nothing(index_elements=list(columns))

@@ -27,16 +27,29 @@ class Settings(BaseSettings):
     data_key: str = ""
     data_dir: Path = ROOT.parent / "shared" / "data"
     timezone: str = "Asia/Shanghai"
+    work_hours: str = "08:30-12:00,13:30-17:30"
     token_ttl_seconds: int = 8 * 3600
     session_cookie: str = "gongzhi_session"
     cookie_secure: bool = False
     login_max_failures: int = 5
     login_window_seconds: int = 900
     upload_max_bytes: int = 20 * 1024 * 1024
+    # Appeals: where photos are kept, how big one may be, and the limits of the steps the catalog does not set.
+    media_dir: Path = ROOT / "var" / "media"
+    photo_max_bytes: int = 8 * 1024 * 1024
+    photos_max: int = 9
+    dispatch_hours: int = 2  # working hours from intake to dispatch (立案+派遣)
+    verify_hours: int = 8  # working hours from resolution to on-site verification (核查)
+    duplicate_radius_m: float = 300.0
+    duplicate_days: int = 14
     page_size_max: int = 200
     # A tile URL template for the map background (e.g. a licensed 天地图 key); empty draws polygons only.
     map_tile_url: str = ""
     map_tile_attribution: str = ""
+    # Outbox gateways (docs/notifications.md): "logging" (development: log the masked recipient, keep in memory)
+    # or the dotted path of a class (package.module:Class) whose send(recipient, body) delivers for real.
+    sms_gateway: str = "logging"
+    wechat_gateway: str = "logging"
 
     def aes_key(self) -> bytes:
         if self.data_key:

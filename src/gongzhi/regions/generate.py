@@ -720,8 +720,16 @@ def _wipe(conn: Connection) -> None:
 
     for t in ("grid_staff", "party_members", "party_orgs", "units", "residents", "households", "buildings"):
         conn.execute(delete(models.Base.metadata.tables[t]))
+    for t in ("idempotency_keys", "appeal_followers", "appeal_photos", "appeal_parts", "appeal_events",
+              "messages", "outbox"):  # the appeal loop, which points at regions and users
+        conn.execute(delete(models.Base.metadata.tables[t]))
+    appeals = models.Base.metadata.tables["appeals"]
+    conn.execute(appeals.update().values(parent_id=None))
+    conn.execute(delete(appeals))
     conn.execute(delete(models.Base.metadata.tables["login_attempts"]))
     conn.execute(delete(models.Base.metadata.tables["users"]))
+    for t in ("admission_items", "matter_types", "duty_categories", "departments"):  # the duty catalog
+        conn.execute(delete(models.Base.metadata.tables[t]))
     regions = models.Base.metadata.tables["regions"]
     for level in ("grid", "compound", "community", "street", "district", "city"):
         conn.execute(delete(regions).where(regions.c.level == level))
@@ -813,6 +821,16 @@ def generate_city(*, scale: str, seed: int, progress: Progress | None = None, fo
             finally:
                 w.close()
         reset_sequences(conn, list(TABLE_ORDER))
+        from sqlalchemy.orm import Session as DutySession
+
+        from gongzhi.duties.catalog import load_demo  # the duty catalog and every community's admission list
+
+        with DutySession(bind=conn) as duty_session:
+            duties = load_demo(duty_session)
+            from gongzhi.core.calendar import seed_official
+
+            seed_official(duty_session)  # official holidays and make-up workdays: deadlines count working days
+            duty_session.flush()
     with engine.begin() as conn:
         from sqlalchemy.orm import Session
 
@@ -823,14 +841,19 @@ def generate_city(*, scale: str, seed: int, progress: Progress | None = None, fo
     if engine.dialect.name == "sqlite":
         # The commit has copied the write-ahead log into the file; give its disk space back (as large as the
         # city, several GB at Yantai scale) rather than wait for the last connection to close.
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
     from gongzhi.regions.service import invalidate_index
 
     invalidate_index()
     labels = {"regions": "区域节点", "buildings": "楼栋", "households": "住户", "residents": "居民",
               "units": "驻区单位", "party_orgs": "党组织", "party_members": "党员", "grid_staff": "网格力量"}
     counts = {labels[k]: v for k, v in w.counts.items()}
+    counts.update({"职能部门": duties.get("departments", 0), "事项": duties.get("matter_types", 0),
+                   "准入清单事项": duties.get("admission_items", 0)})
     with engine.connect() as conn:
         counts["网格"] = conn.scalar(select(func.count()).select_from(Region).where(Region.level == "grid")) or 0
     return {"city": city.name, "counts": counts, "city_code": city.code12}

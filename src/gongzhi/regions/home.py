@@ -53,4 +53,8 @@ def for_principal(session: Session, principal: Principal) -> dict[str, Any]:
     else:
         ctx["staff"] = _my_grid_staff(session, region)
     ctx["care_tags"] = CARE_TAGS
+    from gongzhi.appeals import pages as appeal_pages  # the appeal desks' card: what waits on this role
+
+    ctx["appeal_cards"] = appeal_pages.home_cards(session, principal)
+    ctx["appeal_links"] = appeal_pages.appeal_nav(principal)
     return ctx
