@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEMO_SEED ?= 20241
+# pytest-xdist workers: one per core, at most 4 (each builds its own test city and database)
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: install demo serve test test-sqlite test-postgres lint i18n bench-foundation clean
 
@@ -24,6 +26,7 @@ demo: install
 	$(BIN)/gongzhi db upgrade
 	$(BIN)/gongzhi generate --scale demo --seed $(DEMO_SEED) --if-empty
 	$(BIN)/gongzhi demo-accounts
+	$(BIN)/gongzhi demo-appeals
 	@echo "打开 http://127.0.0.1:8000 （Ctrl+C 停止）"
 	$(BIN)/gongzhi serve --host 127.0.0.1 --port 8000
 
@@ -31,11 +34,12 @@ test: install lint test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="
-	$(BIN)/python -m pytest -q -p no:cacheprovider --backend sqlite
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --backend sqlite
 
 test-postgres: install
 	@echo "=== test suite on PostgreSQL ($(PG_TEST_URL)) ==="
-	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider --backend postgresql
+	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) \
+		--backend postgresql
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -55,6 +59,14 @@ i18n: install
 BENCH_ARGS ?=
 bench-foundation: install
 	$(BIN)/python bench/foundation.py $(BENCH_ARGS)
+
+# Appeal intake throughput (POST /api/v1/appeals through `gongzhi serve`, SQLite and PostgreSQL at $(PG_TEST_URL))
+# as a ratio to a bare FastAPI endpoint, and one deadline sweep over 1,000,000 open appeals; updates
+# docs/benchmarks.md (~30 min). BENCH_ARGS="--quick" is a smoke run (< 1 min). Needs wrk (Debian package `wrk`).
+.PHONY: bench-appeals
+bench-appeals: install
+	@command -v wrk >/dev/null || { echo "bench-appeals needs wrk (Debian: apt-get install wrk)"; exit 1; }
+	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python bench/appeals.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts

@@ -60,10 +60,32 @@ def pytest_configure(config: pytest.Config) -> None:
             config.issue_config_time_warning(pytest.PytestWarning(message + "; PostgreSQL tests skipped"), 2)
             config.option.markexpr = "not_a_marker_that_exists"
             config._gongzhi_pg_missing = message  # type: ignore[attr-defined]
+        else:
+            url = _worker_database(url)
     os.environ["GONGZHI_DATABASE_URL"] = url
     os.environ.setdefault("GONGZHI_SECRET_KEY", "test-secret-key-for-the-suite")
     os.environ["GONGZHI_MEDIA_DIR"] = str(root / f"media-{os.getpid()}")  # appeal photos written by the suite
     config._gongzhi_url = url  # type: ignore[attr-defined]
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (the suite drops and rebuilds the schema), named
+    after the configured one plus the worker id; created on first use and reused by later runs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False).replace(
+        "postgresql+psycopg://", "postgresql://", 1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -50,6 +50,7 @@ VERIFIER = "verifier"  # the grid worker (or community staff) of the appeal's gr
 SUPERVISOR = "supervisor"  # street staff, leaders over the place, admin: 督办
 SUMMONER = "summoner"  # street staff over the place, admin: 吹哨
 REPORTER = "reporter"  # the person who reported it
+FOLLOWER = "follower"  # someone following it already (said "me too", or reported a merged duplicate)
 READER = "reader"  # anyone who may see it
 
 
@@ -124,7 +125,8 @@ def actor_kinds(principal: Principal, appeal: Appeal, *, part_departments: froze
     kinds = {READER}
     if principal.sees_all:
         return frozenset({DISPATCHER, HANDLER, PART, VERIFIER, SUPERVISOR, SUMMONER, READER}
-                         | ({REPORTER} if appeal.reporter_id == principal.user_id else set()))
+                         | ({REPORTER} if appeal.reporter_id == principal.user_id else set())
+                         | ({FOLLOWER} if is_follower else set()))
     covers = principal.covers(appeal.scope_path)
     if role in ("community_staff", "street_staff") and covers:
         kinds.add(DISPATCHER)
@@ -144,7 +146,8 @@ def actor_kinds(principal: Principal, appeal: Appeal, *, part_departments: froze
         kinds.add(PART)
     if appeal.reporter_id is not None and appeal.reporter_id == principal.user_id:
         kinds.add(REPORTER)
-    del is_follower
+    if is_follower:
+        kinds.add(FOLLOWER)
     return frozenset(kinds)
 
 
@@ -167,4 +170,5 @@ def guard(action_name: str, appeal: Appeal, kinds: frozenset[str]) -> Action:
 
 def available(appeal: Appeal, kinds: frozenset[str]) -> list[Action]:
     """The actions this actor may take now, for the page's buttons."""
-    return [a for a in ACTIONS.values() if a.who & kinds and Status(appeal.status) in a.sources]
+    return [a for a in ACTIONS.values() if a.who & kinds and Status(appeal.status) in a.sources
+            and not (a.name == "metoo" and kinds & {REPORTER, FOLLOWER})]  # "me too" once, never on one's own

@@ -359,7 +359,8 @@ def actor_kinds(session: Session, principal: Principal, appeal: Appeal) -> froze
     assigned = session.get(Region, appeal.assigned_region_id) if appeal.assigned_region_id else None
     part_deps = frozenset(p.department_id for p in repo.parts(session, appeal) if p.status != "done")
     return flow.actor_kinds(principal, appeal, part_departments=part_deps,
-                            assigned_path=assigned.path if assigned else None)
+                            assigned_path=assigned.path if assigned else None,
+                            is_follower=repo.is_following(session, appeal, principal.user_id) is not None)
 
 
 # ---- actions --------------------------------------------------------------------------------------------
@@ -367,6 +368,13 @@ def actor_kinds(session: Session, principal: Principal, appeal: Appeal) -> froze
 def act(session: Session, principal: Principal, appeal_id: int, action: str, body: ActionBody) -> Appeal:
     """Take one action on an appeal: the guard, the side effects, the timeline event, the notifications, in
     the caller's transaction. A concurrent change makes this fail with 409 and change nothing."""
+    try:
+        return _act(session, principal, appeal_id, action, body)
+    except StaleDataError as exc:  # another transaction changed the appeal first (also seen by an autoflush)
+        raise StaleAppeal(appeal_id) from exc
+
+
+def _act(session: Session, principal: Principal, appeal_id: int, action: str, body: ActionBody) -> Appeal:
     appeal = get_appeal(session, principal, appeal_id)
     if body.version is not None and body.version != appeal.version:
         raise StaleAppeal(appeal.id)
@@ -380,10 +388,7 @@ def act(session: Session, principal: Principal, appeal_id: int, action: str, bod
     ev = _event(session, appeal, Actor.of(principal), result.get("action", spec.name), before, after,
                 note=result.get("note", body.note or body.reason), data=result.get("data", {}), at=at)
     appeal.updated_at = at
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleAppeal(appeal_id) from exc
+    session.flush()
     _tell(session, appeal, ev, result)
     return appeal
 
@@ -905,9 +910,7 @@ def to_dict(session: Session, principal: Principal, appeal: Appeal, *, full: boo
     }
     if full:
         kinds = actor_kinds(session, principal, appeal)
-        following = repo.is_following(session, appeal, principal.user_id) is not None
-        d["actions"] = [a.name for a in flow.available(appeal, kinds)
-                        if not (a.name == "metoo" and (following or appeal.reporter_id == principal.user_id))]
+        d["actions"] = [a.name for a in flow.available(appeal, kinds)]
         d["photos"] = [{"id": p.id, "kind": p.kind, "url": f"/api/v1/appeals/{appeal.id}/photos/{p.id}",
                         "thumb_url": f"/api/v1/appeals/{appeal.id}/photos/{p.id}?thumb=1", "width": p.width,
                         "height": p.height} for p in repo.photos(session, appeal)]
@@ -915,7 +918,7 @@ def to_dict(session: Session, principal: Principal, appeal: Appeal, *, full: boo
                        "department_id": p.department_id, "task": p.task, "status": p.status,
                        "due_at": _iso(p.due_at), "report": p.report, "done_at": _iso(p.done_at)}
                       for p in repo.parts(session, appeal)]
-        d["following"] = following
+        d["following"] = flow.FOLLOWER in kinds
         if appeal.parent_id is not None:  # a merged duplicate follows its parent to the end
             parent = session.get(Appeal, appeal.parent_id)
             if parent is not None:
