@@ -525,8 +525,9 @@ def _body(it: _Item, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
     r, p = it.row, it.principal
     assert p is not None
     appeal = SimpleNamespace(**r)  # what flow reads of an Appeal, without an ORM instance's bookkeeping
+    following = r["reporter_id"] is not None and r["reporter_id"] == p.user_id  # the reporter's follower row
     kinds = flow.actor_kinds(p, appeal, part_departments=frozenset(),  # type: ignore[arg-type]
-                             assigned_path=it.extra["assigned_path"])
+                             assigned_path=it.extra["assigned_path"], is_follower=following)
     shows_reporter = r["reporter_id"] == p.user_id or (service.is_staff(p) and not r["anonymous"])
     d: dict[str, Any] = {
         "id": r["id"], "version": r["version"], "title": r["title"], "description": r["description"],
@@ -549,7 +550,7 @@ def _body(it: _Item, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
                      if shows_reporter else None),
         "actions": [a.name for a in flow.available(appeal, kinds)],  # type: ignore[arg-type]
         "photos": [], "parts": [],
-        "following": r["reporter_id"] is not None and r["reporter_id"] == p.user_id,
+        "following": flow.FOLLOWER in kinds,
         "duplicates": duplicates, "suggested_matters": [],
     }
     return d
