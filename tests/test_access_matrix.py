@@ -14,8 +14,8 @@ its own rolled-back transaction."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from gongzhi.core.auth import ROLE_PERMISSIONS
 from gongzhi.core.registers import REGISTRY
 from tests import conftest
 from tests import factories as f
+from tests.matrix import DOMAINS, Endpoint
 from tests.notify import factories as nf
 
 # demo account → role (tests/conftest.py and gongzhi.accounts.demo); scope level in brackets
@@ -49,26 +50,6 @@ KINDS = ("buildings", "households", "residents", "units", "party_orgs", "party_m
 SENSITIVE = {k: next(f_.name for f_ in REGISTRY[k].fields if f_.sensitive)
              for k in KINDS if any(f_.sensitive for f_ in REGISTRY[k].fields)}
 HTML = {"Accept": "text/html,application/xhtml+xml"}
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    route: str  # the app's path template
-    face: str  # "api" | "page"
-    needs: tuple[str, ...] | None  # None: public; (): any signed-in user; else every permission listed
-    ok: int = 200
-    scoped: bool = False  # acts on one object or region: outside the actor's scope → 404
-    kind: str | None = None  # the register it belongs to
-    body: str | None = None  # what to send: create, update, import, form, region, region_update, login, token
-    redirect: str | None = None  # Location of a successful redirect (prefix)
-    ok_signed_in: int | None = None  # a public route that answers signed-in users differently
-    url: str | None = None  # a concrete URL for public routes and mounts
-    rule: Any = None  # (role, outside) → status, for routes whose access depends on the object, not a permission
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.method, self.route
 
 
 def _register_endpoints() -> list[Endpoint]:
@@ -321,6 +302,7 @@ ENDPOINTS: list[Endpoint] = [
     *_appeal_page_endpoints(),
     *_calendar_endpoints(),
     *_open311_endpoints(),
+    *(ep for module in DOMAINS for ep in importlib.import_module(module).endpoints()),
 ]
 
 
@@ -495,6 +477,9 @@ def _request(client: Any, session: Session, city: dict[str, Any], ep: Endpoint, 
         from tests.duties import matrix as duties_matrix
 
         path = duties_matrix.prepare(session, city, ep.body, place, path, kwargs)
+    for module, prefixes in DOMAINS.items():
+        if ep.route.startswith(prefixes):
+            path = importlib.import_module(module).prepare(session, city, ep, place, path, kwargs)
     method = "GET" if ep.method == "MOUNT" else ep.method
     return client.request(method, path, **kwargs)
 

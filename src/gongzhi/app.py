@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,16 @@ from gongzhi.core.settings import ROOT, get_settings
 from gongzhi.core.web import render
 from gongzhi.open311.formats import error_response as open311_error_response
 
+# Every domain's routers, in the order they are matched (a domain adds its `api` and `pages` here).
+ROUTERS = (
+    "gongzhi.accounts.api", "gongzhi.appeals.api", "gongzhi.regions.api", "gongzhi.people.api", "gongzhi.orgs.api",
+    "gongzhi.accounts.pages", "gongzhi.regions.pages", "gongzhi.core.register_pages", "gongzhi.core.audit_pages",
+    "gongzhi.notify.api", "gongzhi.notify.pages",
+    "gongzhi.core.calendar_api", "gongzhi.core.calendar_pages",
+    "gongzhi.open311.api",
+    "gongzhi.duties.api", "gongzhi.duties.pages",
+    "gongzhi.appeals.pages",
+)
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = {  # front-end libraries installed from npm at set-up time (package.json), never copied here
     "htmx": ROOT / "node_modules" / "htmx.org" / "dist",
@@ -81,42 +92,8 @@ def create_app() -> FastAPI:
     for name, path in VENDOR.items():
         app.mount(f"/vendor/{name}", StaticFiles(directory=path, check_dir=False), name=f"vendor-{name}")
 
-    from gongzhi.accounts import api as accounts_api
-    from gongzhi.accounts import pages as accounts_pages
-    from gongzhi.appeals import api as appeals_api
-    from gongzhi.core import audit_pages, register_pages
-    from gongzhi.orgs import api as orgs_api
-    from gongzhi.people import api as people_api
-    from gongzhi.regions import api as regions_api
-    from gongzhi.regions import pages as regions_pages
-
-    for router in (accounts_api.router, appeals_api.router, regions_api.router, people_api.router, orgs_api.router,
-                   accounts_pages.router, regions_pages.router, register_pages.router, audit_pages.router):
-        app.include_router(router)
-    from gongzhi.notify import api as notify_api
-    from gongzhi.notify import pages as notify_pages
-
-    app.include_router(notify_api.router)
-    app.include_router(notify_pages.router)
-
-    from gongzhi.core import calendar_api, calendar_pages
-
-    app.include_router(calendar_api.router)
-    app.include_router(calendar_pages.router)
-
-    from gongzhi.open311 import api as open311_api
-
-    app.include_router(open311_api.router)
-
-    from gongzhi.duties import api as duties_api
-    from gongzhi.duties import pages as duties_pages
-
-    app.include_router(duties_api.router)
-    app.include_router(duties_pages.router)
-
-    from gongzhi.appeals import pages as appeals_pages
-
-    app.include_router(appeals_pages.router)
+    for module in ROUTERS:
+        app.include_router(importlib.import_module(module).router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
