@@ -7,9 +7,10 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-import gongzhi.duties.models  # noqa: F401 - users.department_id points at departments
 from gongzhi.core.db import Base, UTCDateTime, now
 from gongzhi.core.model_mixins import Timestamped
+from gongzhi.duties import models as _duties  # noqa: F401 - users.department_id points at departments
+from gongzhi.orgs import models as _orgs  # noqa: F401 - users.unit_id points at units
 
 ROLES = ("resident", "volunteer", "grid_worker", "community_staff", "street_staff", "department_handler",
          "party_member", "leader", "admin")
@@ -30,6 +31,8 @@ class User(Timestamped, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A department handler's department: they take that department's cases, wherever they lie.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True, index=True)
+    # A handler acting for a member unit or shop (驻区单位): its pledges, claims, store items and hand-overs.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
 
 
 class LoginAttempt(Base):

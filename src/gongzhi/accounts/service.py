@@ -23,7 +23,7 @@ def principal_for(session: Session, user: User) -> Principal:
     assert region is not None  # FK
     return Principal(user_id=user.id, username=user.username, display_name=user.display_name or user.username,
                      role=user.role, scope_region_id=region.id, scope_path=region.path, scope_code=region.code,
-                     scope_name=region.name, department_id=user.department_id)
+                     scope_name=region.name, department_id=user.department_id, unit_id=user.unit_id)
 
 
 def principal_from_request(session: Session, request: Request) -> Principal | None:
@@ -90,7 +90,7 @@ def token_for(user: User) -> str:
 
 
 def create_user(session: Session, *, username: str, password: str, role: str, scope_code: str,
-                display_name: str = "", department_id: int | None = None) -> User:
+                display_name: str = "", department_id: int | None = None, unit_id: int | None = None) -> User:
     if role not in ROLES:
         raise ValidationFailed(f"角色无效，可选：{', '.join(ROLES)}", details={"role": role})
     if len(password) < 8:
@@ -101,7 +101,8 @@ def create_user(session: Session, *, username: str, password: str, role: str, sc
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise Conflict(f"用户名 {username} 已存在", code="duplicate_username")
     user = User(username=username, password_hash=hash_password(password), role=role,
-                scope_region_id=region.id, display_name=display_name or username, department_id=department_id)
+                scope_region_id=region.id, display_name=display_name or username, department_id=department_id,
+                unit_id=unit_id)
     session.add(user)
     session.flush()
     return user

@@ -69,6 +69,7 @@ class Principal:
     scope_code: str
     scope_name: str
     department_id: int | None = None  # a department handler's department
+    unit_id: int | None = None  # the member unit or shop a handler acts for
 
     @property
     def sees_all(self) -> bool:
