@@ -52,7 +52,8 @@ from foundation import load, machine, say  # noqa: E402 — bench/ and the root 
 from tests.appeals import live_db  # noqa: E402
 
 DOCS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench-appeals:begin -->", "<!-- bench-appeals:end -->"
+BEGIN, END = "<!-- bench-appeals:begin -->", "<!-- bench-appeals:end -->"  # the intake runs
+SWEEP_BEGIN, SWEEP_END = "<!-- bench-sweep:begin -->", "<!-- bench-sweep:end -->"  # the sweep, apart
 TARGETS = {"ratio": 0.5, "sweep_seconds": 10.0}
 TEXTS = [
     ("楼下有人占道经营", "每天晚上摆摊到十一点，油烟很大"), ("小区路灯坏了", "3号楼前的路灯一个星期不亮了"),
@@ -513,7 +514,8 @@ def error_text(r: dict[str, Any]) -> str:
 
 
 def render(args: argparse.Namespace, info: dict[str, str], runs: list[dict[str, Any]],
-           sweeps: dict[str, dict[str, Any]], loads: dict[str, str]) -> str:
+           loads: dict[str, str]) -> str:
+    """The intake runs' block of docs/benchmarks.md."""
     when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     loader = (f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --timeout 10s -s bodies.lua"
               if args.loader == "wrk" else f"Python threads × {args.connections} keep-alive connections")
@@ -566,6 +568,18 @@ def render(args: argparse.Namespace, info: dict[str, str], runs: list[dict[str, 
             "front (not yet wired into `gongzhi serve`). CPU per request is the CPU time of the server's processes "
             "(and, for PostgreSQL, of the backends connected to the benchmark's database, approximately) over the "
             "requests answered: unlike requests/s it hardly depends on what else the machine is doing.", ""]
+    out.append(END)
+    return "\n".join(out)
+
+
+def render_sweep(args: argparse.Namespace, info: dict[str, str], sweeps: dict[str, dict[str, Any]],
+                 loads: dict[str, str]) -> str:
+    """The sweep's block of docs/benchmarks.md (measured with the intake runs, or alone: `--parts sweep`)."""
+    when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    out = [SWEEP_BEGIN, "", f"### Latest sweep run: {when}{' (quick)' if args.quick else ''}", "",
+           "Written by `bench/appeals.py`; everything between the markers is replaced on the next run.", "",
+           "```sh", f".venv/bin/python bench/appeals.py {' '.join(shown_args())}".rstrip(), "```", "",
+           f"Machine: {info.get('CPU', '?')}; load average at start {loads['start']}, at end {loads['end']}.", ""]
     if sweeps:
         out += ["#### One deadline sweep over open appeals", "",
                 "| Database | Open appeals | Due at the sweep (warning / limit) | Insert time | Sweep | Examined | "
@@ -580,14 +594,18 @@ def render(args: argparse.Namespace, info: dict[str, str], runs: list[dict[str, 
                 "15 %, in progress 40 %, resolved 15 %, verified 7 %, rated 3 %) and tiers (grid 35 %, community "
                 "30 %, street 15 %, department 20 %) over all grids; an overdue dispatched, accepted or in-progress "
                 "step below the department tier is escalated one tier (a new acceptance step, notifications).", ""]
-    out.append(END)
+    out.append(SWEEP_END)
     return "\n".join(out)
 
 
-def write_docs(path: Path, block: str) -> None:
+def write_docs(path: Path, block: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the block between `begin` and `end` (the sweep's block follows the intake's)."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    elif end != END and END in text:
+        cut = text.index(END) + len(END)
+        text = text[:cut] + "\n\n" + block + text[cut:]
     else:
         text = text.rstrip("\n") + "\n\n## Appeals (issue 3)\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
@@ -617,6 +635,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, help="Markdown file to update (default: docs/benchmarks.md, "
                                                     "none with --quick)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and scripts")
+    parser.add_argument("--parts", default="intake,sweep", help="what to measure: intake, sweep or both")
     args = parser.parse_args()
     if args.quick:
         args.scale, args.duration, args.warmup, args.sweep_rows, args.workers = "tiny", 2.0, 1.0, 10_000, "1"
@@ -634,6 +653,7 @@ def main() -> None:
                      "(set GONGZHI_TEST_PG_URL, or --backends sqlite)")
     workers_list = [int(w) for w in args.workers.split(",") if w]
     apps = [a for a in args.apps.split(",") if a]
+    parts = {p for p in args.parts.split(",") if p}
 
     info = machine()
     info["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split(" [")[0] \
@@ -647,7 +667,7 @@ def main() -> None:
             say(f"→ building the databases ({args.scale} city)")
             cities = {b: build_city(b, args.scale, args.matters, stack) for b in backends}
             payloads = bodies(next(iter(cities.values())), args.bodies, args.seed)
-            for workers in workers_list:
+            for workers in workers_list if "intake" in parts else []:
                 say(f"→ intake, {workers} worker(s): {args.duration:g} s per run after {args.warmup:g} s warm-up")
                 runs.append(measure("bare", None, payloads, args, workers, work))
                 for app in apps:
@@ -655,20 +675,26 @@ def main() -> None:
                         runs.append(measure(app, cities[b], payloads, args, workers, work))
                 if not args.quick:  # the bare rate again, after: the machine may have changed meanwhile
                     runs.append(measure("bare", None, payloads, args, workers, work))
-            if args.sweep_rows:
+            if args.sweep_rows and "sweep" in parts:
                 say(f"→ deadline sweep over {args.sweep_rows:,} open appeals")
                 for b in backends:
                     at = dt.datetime.now(dt.UTC)
                     facts = insert_open_appeals(cities[b], args.sweep_rows, args.due_share, at, args.seed)
                     sweeps[b] = {**facts, **time_sweep(cities[b], at)}
         loads["end"] = load()
-        block = render(args, info, runs, sweeps, loads)
+        blocks = []
+        if "intake" in parts:
+            blocks.append((render(args, info, runs, loads), BEGIN, END))
+        if sweeps:
+            blocks.append((render_sweep(args, info, sweeps, loads), SWEEP_BEGIN, SWEEP_END))
         output = args.output or (None if args.quick else DOCS)
+        for block, begin, end in blocks:
+            if output:
+                write_docs(output, block, begin, end)
+            else:
+                say(block)
         if output:
-            write_docs(output, block)
             say(f"→ wrote {output}")
-        else:
-            say(block)
     finally:
         if args.keep:
             say(f"kept {work}")

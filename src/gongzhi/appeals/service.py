@@ -83,43 +83,156 @@ def set_step(session: Session, appeal: Appeal, start: dt.datetime, due: dt.datet
     appeal.next_check_at = appeal.warn_at if appeal.paused_at is None else None
 
 
+class Routing:
+    """Where appeals go and whom to tell, from plain values (a scope path, a matter type, a tier), with what it
+    looked up kept for the life of the object: one transition makes one, the deadline sweep one per batch
+    (thousands of rows share a few regions, matter types and handlers)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._regions: dict[str, Region | None] = {}  # by code
+        self._matters: dict[int, MatterType | None] = {}
+        self._departments: dict[int, Department | None] = {}
+        self._handlers: dict[tuple[str | None, int | None, int | None], list[int]] = {}
+        self._dispatchers: dict[int, list[int]] = {}
+        self._steps: dict[tuple[dt.datetime, int], tuple[dt.datetime, dt.datetime]] = {}
+
+    def matter(self, matter_type_id: int | None) -> MatterType | None:
+        if not matter_type_id:
+            return None
+        if matter_type_id not in self._matters:
+            self._matters[matter_type_id] = self.session.get(MatterType, matter_type_id)
+        return self._matters[matter_type_id]
+
+    def department(self, department_id: int | None) -> Department | None:
+        if not department_id:
+            return None
+        if department_id not in self._departments:
+            self._departments[department_id] = self.session.get(Department, department_id)
+        return self._departments[department_id]
+
+    def accept_hours(self, matter_type_id: int | None) -> int:
+        mt = self.matter(matter_type_id)
+        return mt.accept_hours if mt else 4
+
+    def resolve_days(self, matter_type_id: int | None) -> int:
+        mt = self.matter(matter_type_id)
+        return mt.resolve_days if mt else 5
+
+    def region_at(self, scope_path: str, level: str) -> Region | None:
+        """The region of `level` (grid, community, street …) on a scope path."""
+        codes = scope_path.strip("/").split("/")
+        missing = [c for c in codes if c not in self._regions]
+        if missing:
+            found = {r.code: r for r in self.session.scalars(select(Region).where(Region.code.in_(missing)))}
+            self._regions.update({c: found.get(c) for c in missing})
+        return next((r for c in codes if (r := self._regions[c]) is not None and r.level == level), None)
+
+    def route(self, scope_path: str, matter_type_id: int | None,
+              tier: str) -> tuple[str, Region | None, Department | None]:
+        """The handler at `tier`: the region of that level the appeal lies in, or the matter's lead department.
+        Falls back one tier up where the tier does not exist (no grid there, no lead department)."""
+        for t in TIERS[TIERS.index(tier):]:
+            if t == "department":
+                mt = self.matter(matter_type_id)
+                dep = self.department(mt.lead_department_id) if mt else None
+                if dep is not None:
+                    return t, None, dep
+                return "street", self.region_at(scope_path, "street"), None
+            region = self.region_at(scope_path, t)
+            if region is not None:
+                return t, region, None
+        raise AssertionError("unreachable")
+
+    def handler_user_ids(self, tier: str | None, region_id: int | None, department_id: int | None) -> list[int]:
+        """The accounts that handle an appeal at this tier and place (to notify them)."""
+        from gongzhi.accounts.models import User
+
+        if tier is None:
+            return []
+        key = (tier, region_id, department_id)
+        if key not in self._handlers:
+            stmt = select(User.id).where(User.is_active.is_(True), User.role == flow.TIER_ROLE[tier])
+            if tier == "department":
+                stmt = stmt.where(User.department_id == department_id)
+            else:
+                stmt = stmt.where(User.scope_region_id == region_id)
+            self._handlers[key] = list(self.session.scalars(stmt.limit(50)))
+        return self._handlers[key]
+
+    def dispatcher_user_ids(self, scope_path: str) -> list[int]:
+        """The community staff who dispatch the appeal's community (派单)."""
+        from gongzhi.accounts.models import User
+
+        community = self.region_at(scope_path, "community")
+        if community is None:
+            return []
+        if community.id not in self._dispatchers:
+            self._dispatchers[community.id] = list(self.session.scalars(select(User.id).where(
+                User.is_active.is_(True), User.role == "community_staff",
+                User.scope_region_id == community.id).limit(20)))
+        return self._dispatchers[community.id]
+
+    def label(self, tier: str | None, region_id: int | None, department_id: int | None) -> str:
+        """Who handles it, as shown: the department's or the region's name."""
+        if tier == "department" and department_id:
+            dep = self.department(department_id)
+            return dep.name if dep else ""
+        if region_id:
+            region = self.session.get(Region, region_id)
+            return region.name if region else ""
+        return ""
+
+    def step(self, start: dt.datetime, hours: int) -> tuple[dt.datetime, dt.datetime]:
+        """The limit and the warning instant of a step of `hours` working hours from `start` (a sweep's
+        escalations all start at one instant: the calendar is asked once per limit)."""
+        key = (start, hours)
+        if key not in self._steps:
+            cal = get_calendar(self.session)
+            due = cal.add_working_hours(start, hours)
+            self._steps[key] = (due, cal.warn_at(start, due))
+        return self._steps[key]
+
+    def escalation(self, *, scope_path: str, matter_type_id: int | None, tier: str | None,
+                   at: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        """分级化解 — the columns that move an appeal one tier up and start a new acceptance step there (the
+        sweep wakes it at 80 % of the new limit), and the event's data. At the department tier there is nobody
+        above: it stays, supervised."""
+        current = tier or "grid"
+        if current == "department":
+            return {"supervised": True}, {"tier": current, "moved": False}
+        new_tier, region, dep = self.route(scope_path, matter_type_id, TIERS[TIERS.index(current) + 1])
+        due, warn = self.step(at, self.accept_hours(matter_type_id))
+        values = {"supervised": True, "tier": new_tier, "assigned_region_id": region.id if region else None,
+                  "assigned_department_id": dep.id if dep else None, "status": Status.DISPATCHED.value,
+                  "dispatched_at": at, "accepted_at": None, "due_at": due, "warn_at": warn,
+                  "warned": False, "overdue": False}
+        label = dep.name if dep else (region.name if region else "")
+        return values, {"tier": new_tier, "from_tier": current, "moved": True, "handler": label}
+
+
 def _matter(session: Session, appeal: Appeal) -> MatterType | None:
-    return session.get(MatterType, appeal.matter_type_id) if appeal.matter_type_id else None
+    return Routing(session).matter(appeal.matter_type_id)
 
 
 def _resolve_days(session: Session, appeal: Appeal) -> int:
-    mt = _matter(session, appeal)
-    return mt.resolve_days if mt else 5
+    return Routing(session).resolve_days(appeal.matter_type_id)
 
 
 def _accept_hours(session: Session, appeal: Appeal) -> int:
-    mt = _matter(session, appeal)
-    return mt.accept_hours if mt else 4
+    return Routing(session).accept_hours(appeal.matter_type_id)
 
 
 # ---- routing --------------------------------------------------------------------------------------------
 
 def _region_at(session: Session, appeal: Appeal, level: str) -> Region | None:
     """The appeal's region at `level` (its grid, community or street), from its scope path."""
-    codes = appeal.scope_path.strip("/").split("/")
-    return session.scalars(select(Region).where(Region.code.in_(codes), Region.level == level)).first()
+    return Routing(session).region_at(appeal.scope_path, level)
 
 
 def route(session: Session, appeal: Appeal, tier: str) -> tuple[str, Region | None, Department | None]:
-    """The handler at `tier` for this appeal: the region of that level it lies in, or the matter's lead
-    department. Falls back one tier up where the tier does not exist (no grid there, no lead department)."""
-    for t in TIERS[TIERS.index(tier):]:
-        if t == "department":
-            mt = _matter(session, appeal)
-            dep = session.get(Department, mt.lead_department_id) if mt and mt.lead_department_id else None
-            if dep is not None:
-                return t, None, dep
-            street = _region_at(session, appeal, "street")
-            return "street", street, None
-        region = _region_at(session, appeal, t)
-        if region is not None:
-            return t, region, None
-    raise AssertionError("unreachable")
+    """The handler at `tier` for this appeal (see `Routing.route`)."""
+    return Routing(session).route(appeal.scope_path, appeal.matter_type_id, tier)
 
 
 def _assign(appeal: Appeal, tier: str, region: Region | None, dep: Department | None) -> None:
@@ -130,26 +243,11 @@ def _assign(appeal: Appeal, tier: str, region: Region | None, dep: Department | 
 
 def handler_user_ids(session: Session, appeal: Appeal) -> list[int]:
     """The accounts that handle the appeal now (to notify them)."""
-    from gongzhi.accounts.models import User
-
-    if appeal.tier is None:
-        return []
-    stmt = select(User.id).where(User.is_active.is_(True), User.role == flow.TIER_ROLE[appeal.tier])
-    if appeal.tier == "department":
-        stmt = stmt.where(User.department_id == appeal.assigned_department_id)
-    else:
-        stmt = stmt.where(User.scope_region_id == appeal.assigned_region_id)
-    return list(session.scalars(stmt.limit(50)))
+    return Routing(session).handler_user_ids(appeal.tier, appeal.assigned_region_id, appeal.assigned_department_id)
 
 
 def _dispatcher_user_ids(session: Session, appeal: Appeal) -> list[int]:
-    from gongzhi.accounts.models import User
-
-    community = _region_at(session, appeal, "community")
-    if community is None:
-        return []
-    return list(session.scalars(select(User.id).where(User.is_active.is_(True), User.role == "community_staff",
-                                                      User.scope_region_id == community.id).limit(20)))
+    return Routing(session).dispatcher_user_ids(appeal.scope_path)
 
 
 # ---- intake ---------------------------------------------------------------------------------------------
@@ -686,21 +784,16 @@ def _close(session: Session, appeal: Appeal, actor: Actor, body: ActionBody, at:
 
 
 def escalate_one_tier(session: Session, appeal: Appeal, at: dt.datetime) -> dict[str, Any]:
-    """分级化解 — move the appeal to the tier above and start a new acceptance step; flag it for supervision.
-    At the department tier there is nobody above: it stays, supervised."""
-    current = appeal.tier or "grid"
-    appeal.supervised = True
-    if current == "department":
-        return {"tier": current, "moved": False}
-    above = TIERS[TIERS.index(current) + 1]
-    tier, region, dep = route(session, appeal, above)
-    _assign(appeal, tier, region, dep)
-    appeal.escalation_level += 1
-    appeal.status = Status.DISPATCHED.value
-    appeal.dispatched_at = at
-    appeal.accepted_at = None
-    set_step(session, appeal, at, get_calendar(session).add_working_hours(at, _accept_hours(session, appeal)))
-    return {"tier": tier, "from_tier": current, "moved": True, "handler": handler_label(session, appeal)}
+    """分级化解 — move the appeal to the tier above and start a new acceptance step; flag it for supervision
+    (the rules: `Routing.escalation`, which the deadline sweep applies to whole batches)."""
+    values, data = Routing(session).escalation(scope_path=appeal.scope_path, matter_type_id=appeal.matter_type_id,
+                                               tier=appeal.tier, at=at)
+    for name, value in values.items():
+        setattr(appeal, name, value)
+    if data["moved"]:
+        appeal.escalation_level += 1
+        appeal.next_check_at = appeal.warn_at if appeal.paused_at is None else None
+    return data
 
 
 def _escalate(session: Session, appeal: Appeal, actor: Actor, body: ActionBody, at: dt.datetime,
@@ -869,13 +962,7 @@ def _iso(v: dt.datetime | None) -> str | None:
 
 
 def handler_label(session: Session, appeal: Appeal) -> str:
-    if appeal.tier == "department" and appeal.assigned_department_id:
-        dep = session.get(Department, appeal.assigned_department_id)
-        return dep.name if dep else ""
-    if appeal.assigned_region_id:
-        region = session.get(Region, appeal.assigned_region_id)
-        return region.name if region else ""
-    return ""
+    return Routing(session).label(appeal.tier, appeal.assigned_region_id, appeal.assigned_department_id)
 
 
 def is_staff(principal: Principal) -> bool:

@@ -16,11 +16,12 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gongzhi.appeals import flow, service
@@ -39,7 +40,7 @@ class SweepStats:
     warned: int = 0
     overdue: int = 0
     escalated: int = 0
-    skipped: int = 0  # changed by someone else meanwhile
+    skipped: int = 0  # batches rolled back because a row changed meanwhile (then done again)
 
     def add(self, other: SweepStats) -> None:
         for k in ("examined", "warned", "overdue", "escalated", "skipped"):
@@ -48,88 +49,104 @@ class SweepStats:
 
 COLUMNS = (Appeal.id, Appeal.version, Appeal.status, Appeal.tier, Appeal.title, Appeal.due_at, Appeal.warn_at,
            Appeal.warned, Appeal.overdue, Appeal.event_seq, Appeal.assigned_region_id,
-           Appeal.assigned_department_id, Appeal.scope_path)
+           Appeal.assigned_department_id, Appeal.scope_path, Appeal.matter_type_id, Appeal.escalation_level,
+           Appeal.paused_at)
+WARN_NOTE, OVERDUE_NOTE = "已用去80%的时限，即将超时", "已超过办理时限，自动督办"
 
 
 def _due_batch(session: Session, at: dt.datetime, batch: int) -> list[Any]:
-    stmt = (select(*COLUMNS).where(Appeal.next_check_at <= at, Appeal.status.in_(OPEN_VALUES),
-                                   Appeal.paused_at.is_(None))
+    # Only the wake-up instant: with a condition on the status as well, SQLite would walk the status index
+    # through every open appeal. A row that is closed or paused meanwhile is put to sleep by `_move`.
+    stmt = (select(*COLUMNS).where(Appeal.next_check_at <= at)
             .order_by(Appeal.next_check_at).limit(batch).with_for_update(skip_locked=True, of=Appeal))
     return list(session.execute(stmt))
 
 
-class _Recipients:
-    """Who to tell about a row, cached per handler for one batch (thousands of rows share a few handlers)."""
+@dataclass
+class _Move:
+    """What the sweep does to one row: the columns it sets, and the event and messages it writes (if any)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: dict[tuple[Any, ...], list[int]] = {}
+    values: dict[str, Any]
+    action: str | None = None
+    note: str = ""
+    to_status: str | None = None
+    data: dict[str, Any] | None = None
+    tell: list[int] | None = None
 
-    def for_row(self, appeal: Any) -> list[int]:
-        key = (appeal.tier, appeal.assigned_region_id, appeal.assigned_department_id)
-        if key not in self.cache:
-            self.cache[key] = service.handler_user_ids(self.session, appeal)
-        return self.cache[key]
+
+def _move(routing: service.Routing, r: Any, at: dt.datetime) -> _Move:
+    """At most one thing per row and sweep: escalate, flag overdue, warn, or sleep until the next instant."""
+    if r.status not in OPEN_VALUES or r.paused_at is not None:  # closed is final; resuming sets the next wake
+        return _Move({"next_check_at": None})
+    if r.due_at is not None and at >= r.due_at and not r.overdue:
+        if r.status in ESCALATING_STEPS and r.tier not in (None, "department"):
+            values, data = routing.escalation(scope_path=r.scope_path, matter_type_id=r.matter_type_id,
+                                              tier=r.tier, at=at)
+            values.update(ever_overdue=True, escalation_level=r.escalation_level + 1, next_check_at=values["warn_at"])
+            tell = routing.handler_user_ids(values["tier"], values["assigned_region_id"],
+                                            values["assigned_department_id"])
+            return _Move(values, "auto-escalate", f"超时未办，自动上提至{data['handler']}", values["status"], data,
+                         tell + routing.dispatcher_user_ids(r.scope_path))
+        handlers = routing.handler_user_ids(r.tier, r.assigned_region_id, r.assigned_department_id)
+        return _Move({"overdue": True, "ever_overdue": True, "warned": True, "supervised": True,
+                      "next_check_at": None}, "overdue", OVERDUE_NOTE, r.status, None,
+                     handlers + routing.dispatcher_user_ids(r.scope_path))
+    if r.warn_at is not None and at >= r.warn_at and not r.warned:
+        return _Move({"warned": True, "next_check_at": r.due_at}, "warn", WARN_NOTE, r.status, None,
+                     routing.handler_user_ids(r.tier, r.assigned_region_id, r.assigned_department_id))
+    # woke early or already handled: sleep until the next instant that matters
+    return _Move({"next_check_at": r.due_at if (r.due_at is not None and not r.overdue and r.due_at > at) else None})
+
+
+class StaleBatch(RuntimeError):
+    """A row of the batch changed between reading and writing (it cannot while the locks hold): redo it."""
 
 
 def sweep_batch(session: Session, at: dt.datetime | None = None, batch: int = 2000) -> SweepStats:
-    """One batch of the sweep, in the caller's transaction."""
-    from gongzhi.notify.models import Message
+    """One batch of the sweep, in the caller's transaction, set-based: the rows are read with their routing
+    facts, each row's move is worked out in memory (`_move`; the rules of escalation are the service's,
+    `Routing.escalation`), then one `UPDATE` per kind of move for all its rows, one insert of the events and one
+    of the messages.
+
+    The rows stay as read until the commit — locked FOR UPDATE SKIP LOCKED on PostgreSQL, and on SQLite the
+    transaction holds the write lock from its first statement (BEGIN IMMEDIATE) — and every `UPDATE` still
+    compares the version; should a count not add up, `StaleBatch` rolls the batch back."""
+    from gongzhi.notify import service as notify
 
     at = at or now()
     stats = SweepStats()
     rows = _due_batch(session, at, batch)
     stats.examined = len(rows)
+    routing = service.Routing(session)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     events: list[dict[str, Any]] = []
-    messages: list[Message] = []
-    recipients = _Recipients(session)
-    escalate: list[int] = []
-    table = Appeal.__table__
+    messages: list[tuple[list[int], dict[str, Any]]] = []
     for r in rows:
-        if r.due_at is not None and at >= r.due_at and not r.overdue:
-            if r.status in ESCALATING_STEPS and r.tier not in (None, "department"):
-                escalate.append(r.id)
-                continue
-            action, values, note = "overdue", {"overdue": True, "ever_overdue": True, "warned": True,
-                                               "supervised": True, "next_check_at": None}, "已超过办理时限，自动督办"
-        elif r.warn_at is not None and at >= r.warn_at and not r.warned:
-            action, values, note = "warn", {"warned": True, "next_check_at": r.due_at}, "已用去80%的时限，即将超时"
-        else:  # woke early or already handled: sleep until the next instant that matters
-            nxt = r.due_at if (r.due_at is not None and not r.overdue and r.due_at > at) else None
-            values, action = {"next_check_at": nxt}, None
-        seq = r.event_seq + (1 if action else 0)
-        res = session.execute(update(table).where(table.c.id == r.id, table.c.version == r.version)
-                              .values(version=r.version + 1, event_seq=seq, updated_at=at, **values))
-        if res.rowcount != 1:
-            stats.skipped += 1
-            continue
-        if action is None:
+        move = _move(routing, r, at)
+        seq = r.event_seq + (1 if move.action else 0)
+        params = {f"p_{k}": v for k, v in move.values.items()}
+        groups[tuple(sorted(move.values))].append({**params, "p_id": r.id, "p_version": r.version, "p_seq": seq})
+        if move.action is None:
             continue
         events.append({"appeal_id": r.id, "seq": seq, "at": at, "actor_id": None, "actor_name": "系统",
-                       "actor_role": service.SYSTEM, "action": action, "from_status": r.status,
-                       "to_status": r.status, "note": note, "data": {"due_at": r.due_at.isoformat()}})
-        for uid in recipients.for_row(r):
-            messages.append(Message(user_id=uid, title=f"诉求 #{r.id}「{r.title[:20]}」：{note}", body=note,
-                                    link=f"/appeals/{r.id}", kind="deadline", appeal_id=r.id, created_at=at))
-        if action == "warn":
-            stats.warned += 1
-        else:
-            stats.overdue += 1
+                       "actor_role": service.SYSTEM, "action": move.action, "from_status": r.status,
+                       "to_status": move.to_status, "note": move.note,
+                       "data": {"due_at": r.due_at.isoformat(), **(move.data or {})}})
+        messages.append((move.tell or [], {"title": f"诉求 #{r.id}「{r.title[:20]}」：{move.note}", "body": move.note,
+                                           "link": f"/appeals/{r.id}", "kind": "deadline", "appeal_id": r.id}))
+        counter = {"warn": "warned", "overdue": "overdue", "auto-escalate": "escalated"}[move.action]
+        setattr(stats, counter, getattr(stats, counter) + 1)
+    table = Appeal.__table__
+    for names, params in groups.items():
+        stmt = (update(table).where(table.c.id == bindparam("p_id"), table.c.version == bindparam("p_version"))
+                .values(version=bindparam("p_version") + 1, event_seq=bindparam("p_seq"), updated_at=at,
+                        **{n: bindparam(f"p_{n}") for n in names}))
+        changed = session.execute(stmt, params).rowcount
+        if changed != len(params):
+            raise StaleBatch(f"{len(params) - changed} of {len(params)} rows changed meanwhile")
     if events:
         session.execute(AppealEvent.__table__.insert(), events)
-    session.add_all(messages)
-    for appeal_id in escalate:
-        appeal = session.get(Appeal, appeal_id)
-        if appeal is None or not appeal.due_at or at < appeal.due_at or appeal.overdue:
-            stats.skipped += 1
-            continue
-        before = appeal.status
-        appeal.ever_overdue = True
-        data = service.escalate_one_tier(session, appeal, at)
-        service.system_event(session, appeal, "auto-escalate", note=f"超时未办，自动上提至{data.get('handler', '')}",
-                             data=data, before=before, at=at)
-        stats.escalated += 1
-    session.flush()
+    notify.notify_many(session, messages)
     return stats
 
 
@@ -145,6 +162,10 @@ def sweep(session_factory: Callable[[], Session], at: dt.datetime | None = None,
         try:
             with unit_of_work(session):
                 stats = sweep_batch(session, at, batch)
+        except StaleBatch as exc:  # rolled back as a whole; the next round reads it again
+            log.warning("deadline sweep batch redone: %s", exc)
+            total.skipped += 1
+            continue
         finally:
             session.close()
         total.add(stats)

@@ -66,18 +66,31 @@ def notify(session: Session, user_ids: Iterable[int], *, title: str, body: str, 
     it reports commits. Each user once, however often listed; accounts that are gone or disabled are skipped
     (a stale follower must not break a transition). `link` is a path inside the app ("/appeals/123").
     Returns how many messages were written."""
-    if link and (not link.startswith("/") or link.startswith("//") or len(link) > LINK_MAX):
-        raise ValueError(f"link must be a path inside the app of at most {LINK_MAX} characters: {link!r}")
-    if not kind or len(kind) > KIND_MAX:
-        raise ValueError(f"kind must be 1–{KIND_MAX} characters: {kind!r}")
-    wanted = list(dict.fromkeys(int(u) for u in user_ids if u is not None))
-    if not wanted:
+    return notify_many(session, [(user_ids, {"title": title, "body": body, "link": link, "kind": kind,
+                                             "appeal_id": appeal_id})])
+
+
+def notify_many(session: Session, batch: Iterable[tuple[Iterable[int], dict[str, Any]]]) -> int:
+    """`notify` for many messages at once (the deadline sweep's thousands): each item is the users and the
+    message (title, body, link, kind, appeal_id); one lookup of the active accounts, one insert."""
+    checked: list[tuple[list[int], dict[str, Any]]] = []
+    for user_ids, msg in batch:
+        link, kind, title = msg.get("link", ""), msg.get("kind", "appeal"), msg["title"]
+        if link and (not link.startswith("/") or link.startswith("//") or len(link) > LINK_MAX):
+            raise ValueError(f"link must be a path inside the app of at most {LINK_MAX} characters: {link!r}")
+        if not kind or len(kind) > KIND_MAX:
+            raise ValueError(f"kind must be 1–{KIND_MAX} characters: {kind!r}")
+        wanted = list(dict.fromkeys(int(u) for u in user_ids if u is not None))
+        if wanted:
+            title = title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1] + "…"
+            checked.append((wanted, {"title": title, "body": msg["body"], "link": link, "kind": kind,
+                                     "appeal_id": msg.get("appeal_id")}))
+    if not checked:
         return 0
-    active = repository.active_user_ids(session, wanted)
+    active = repository.active_user_ids(session, list({u for wanted, _ in checked for u in wanted}))
     at = now()
-    title = title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1] + "…"
-    rows = [{"user_id": uid, "title": title, "body": body, "link": link, "kind": kind, "appeal_id": appeal_id,
-             "created_at": at, "read_at": None} for uid in wanted if uid in active]
+    rows = [{"user_id": uid, **msg, "created_at": at, "read_at": None}
+            for wanted, msg in checked for uid in wanted if uid in active]
     repository.add_messages(session, rows)
     return len(rows)
 
