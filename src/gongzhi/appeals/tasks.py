@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gongzhi.appeals import flow, service
 from gongzhi.appeals.flow import Status
 from gongzhi.appeals.models import Appeal, AppealEvent
-from gongzhi.core.db import now
+from gongzhi.core.db import now, update_rows
 
 log = logging.getLogger("gongzhi.worker")
 ESCALATING_STEPS = frozenset({Status.DISPATCHED.value, Status.ACCEPTED.value, Status.IN_PROGRESS.value})
@@ -124,8 +124,7 @@ def sweep_batch(session: Session, at: dt.datetime | None = None, batch: int = 20
     for r in rows:
         move = _move(routing, r, at)
         seq = r.event_seq + (1 if move.action else 0)
-        params = {f"p_{k}": v for k, v in move.values.items()}
-        groups[tuple(sorted(move.values))].append({**params, "p_id": r.id, "p_version": r.version, "p_seq": seq})
+        groups[tuple(sorted(move.values))].append({**move.values, "id": r.id, "version": r.version, "event_seq": seq})
         if move.action is None:
             continue
         events.append({"appeal_id": r.id, "seq": seq, "at": at, "actor_id": None, "actor_name": "系统",
@@ -138,10 +137,8 @@ def sweep_batch(session: Session, at: dt.datetime | None = None, batch: int = 20
         setattr(stats, counter, getattr(stats, counter) + 1)
     table = Appeal.__table__
     for names, params in groups.items():
-        stmt = (update(table).where(table.c.id == bindparam("p_id"), table.c.version == bindparam("p_version"))
-                .values(version=bindparam("p_version") + 1, event_seq=bindparam("p_seq"), updated_at=at,
-                        **{n: bindparam(f"p_{n}") for n in names}))
-        changed = session.execute(stmt, params).rowcount
+        changed = update_rows(session, table, params, keys=("id", "version"), columns=("event_seq", *names),
+                              fixed={"updated_at": at}, bump="version")
         if changed != len(params):
             raise StaleBatch(f"{len(params) - changed} of {len(params)} rows changed meanwhile")
     if events:
