@@ -377,7 +377,7 @@ class TestWishes:
         g = cf.grid(session, city)
         poster = cf.user_id(session, "resident")
         wishes = [cf.make_wish(session, g, poster=poster, title=f"心愿{i}")
-                  for i in range(service.WISH_CLAIM_LIMIT + 1)]
+                  for i in range(service.get_settings_limit() + 1)]
         for w in wishes[:-1]:
             service.wish_action(session, principal("party"), w, "claim", {})
         with pytest.raises(Conflict) as exc:
@@ -395,7 +395,7 @@ class TestWishes:
                             claimer=cf.user_id(session, "party"))
         with pytest.raises(Conflict):
             service.wish_action(session, principal("community"), wish, "release", {})
-        wish.claimed_at = wish.claimed_at - dt.timedelta(days=service.WISH_RELEASE_DAYS + 1)
+        wish.claimed_at = wish.claimed_at - dt.timedelta(days=service.wish_release_days() + 1)
         service.wish_action(session, principal("community"), wish, "release", {"note": "超期未完成"})
         assert wish.status == "open"
         assert wish.claimer_id is None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
 from gongzhi.appeals import media
-from gongzhi.cobuild import service
+from gongzhi.cobuild import excel, service
 from gongzhi.cobuild.models import Meeting, Need, Project, Resource, Wish
 from gongzhi.cobuild.schemas import (
     AssignmentRead,
@@ -40,6 +40,7 @@ from gongzhi.cobuild.schemas import (
     WishRead,
 )
 from gongzhi.core.auth import Principal
+from gongzhi.core.register_api import xlsx_response
 from gongzhi.core.settings import get_settings
 from gongzhi.core.web import CsrfChecked, CurrentPrincipal, PageDep, SessionDep
 from gongzhi.core.web import Page as PageOf
@@ -48,6 +49,7 @@ from gongzhi.regions.models import Region
 
 router = APIRouter(prefix="/api/v1/cobuild", tags=["共驻共建"])
 Id = Annotated[int, Path(ge=1)]
+Search = Annotated[str | None, Query(max_length=60, description="搜索")]
 
 
 def _page(items: list[Any], total: int, params: Any) -> dict[str, Any]:
@@ -183,6 +185,14 @@ def needs(session: SessionDep, principal: CurrentPrincipal, params: PageDep, sta
     return _page(service.need_dicts(session, rows), total, params)
 
 
+@router.get("/needs/export.xlsx", summary="导出需求库（按当前搜索与筛选，限本人可见范围）")
+def export_needs(session: SessionDep, principal: CurrentPrincipal, q: Search = None, status: str | None = None,
+                 need_type: str | None = None, mine: bool = False) -> Response:
+    data = excel.export_needs(session, principal, q=(q or "").strip() or None, status=status, need_type=need_type,
+                              mine=mine)
+    return xlsx_response(data, "需求库.xlsx")
+
+
 @router.post("/needs", status_code=201, summary="提出需求", response_model=NeedRead, dependencies=[CsrfChecked])
 def create_need(body: NeedCreate, session: SessionDep, principal: CurrentPrincipal) -> dict[str, Any]:
     return service.need_dicts(session, [service.create_need(session, principal, _dump(body))])[0]
@@ -220,6 +230,13 @@ def resources(session: SessionDep, principal: CurrentPrincipal, params: PageDep,
     rows, total = service.list_resources(session, principal, q=params.q, resource_type=resource_type,
                                          offset=params.offset, limit=params.size)
     return _page(service.resource_dicts(session, rows), total, params)
+
+
+@router.get("/resources/export.xlsx", summary="导出资源库（按当前搜索与筛选，限本人可见范围）")
+def export_resources(session: SessionDep, principal: CurrentPrincipal, q: Search = None,
+                     resource_type: str | None = None) -> Response:
+    data = excel.export_resources(session, principal, q=(q or "").strip() or None, resource_type=resource_type)
+    return xlsx_response(data, "资源库.xlsx")
 
 
 @router.post("/resources", status_code=201, summary="提供资源", response_model=ResourceRead,
@@ -282,6 +299,13 @@ def projects(session: SessionDep, principal: CurrentPrincipal, params: PageDep,
     return _page([service.project_dict(session, p) for p in rows], total, params)
 
 
+@router.get("/projects/export.xlsx", summary="导出项目清单（按当前搜索与筛选，限本人可见范围）")
+def export_projects(session: SessionDep, principal: CurrentPrincipal, q: Search = None,
+                    status: str | None = None) -> Response:
+    data = excel.export_projects(session, principal, q=(q or "").strip() or None, status=status)
+    return xlsx_response(data, "项目清单.xlsx")
+
+
 def _project(session: Session, principal: Principal, project_id: int) -> Project:
     return service.get_project(session, principal, project_id)
 
@@ -329,6 +353,14 @@ def wishes(session: SessionDep, principal: CurrentPrincipal, params: PageDep, st
     rows, total = service.list_wishes(session, principal, status=status, mine=mine, claimed_by_me=claimed,
                                       q=params.q, offset=params.offset, limit=params.size)
     return _page([service.wish_dict(session, w) for w in rows], total, params)
+
+
+@router.get("/wishes/export.xlsx", summary="导出微心愿（按当前搜索与筛选，限本人可见范围）")
+def export_wishes(session: SessionDep, principal: CurrentPrincipal, q: Search = None, status: str | None = None,
+                  mine: bool = False, claimed: bool = False) -> Response:
+    data = excel.export_wishes(session, principal, q=(q or "").strip() or None, status=status, mine=mine,
+                               claimed=claimed)
+    return xlsx_response(data, "微心愿.xlsx")
 
 
 @router.post("/wishes", status_code=201, summary="发布微心愿", response_model=WishRead, dependencies=[CsrfChecked])

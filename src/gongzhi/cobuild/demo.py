@@ -222,7 +222,7 @@ def load_community(session: Session, community: Region, rnd: random.Random) -> d
         if final in ("open", "hidden"):
             continue
         claimer = party if rnd.random() < 0.5 else volunteer
-        if service.repo.open_claims_of(session, claimer.user_id) >= service.WISH_CLAIM_LIMIT:
+        if service.repo.open_claims_of(session, claimer.user_id) >= service.get_settings_limit():
             claimer = volunteer if claimer is party else party
         service.wish_action(session, claimer, wish, "claim", {})
         if final == "claimed":

@@ -45,8 +45,6 @@ from gongzhi.regions.models import Region
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 READ, MANAGE = "cobuild:read", "cobuild:manage"
 SLOTS = 6  # 双月轮值: six units a year, two months each
-WISH_CLAIM_LIMIT = 3  # open claims one person may hold (微心愿防囤积)
-WISH_RELEASE_DAYS = 14  # a claim not fulfilled in this many days may be released by staff
 SERVING_ROLES = repo.SERVING_ROLES
 
 
@@ -1099,8 +1097,8 @@ def list_wishes(session: Session, principal: Principal, *, status: str | None = 
 
 def wish_action(session: Session, principal: Principal, wish: Wish, action: str, raw: Mapping[str, Any],
                 photo: tuple[bytes, str] | None = None) -> Wish:
-    """approve / hide (staff) · claim (volunteers, Party members; at most WISH_CLAIM_LIMIT open claims each) ·
-    release (the claimer, or staff after WISH_RELEASE_DAYS) · fulfil (the claimer, with a photo) · thank (the
+    """approve / hide (staff) · claim (volunteers, Party members; at most `wish_claim_limit` open claims each) ·
+    release (the claimer, or staff after `wish_release_days`) · fulfil (the claimer, with a photo) · thank (the
     poster; the claimer earns `wish_fulfilled` points)."""
     note = str(raw.get("note") or "").strip()[:400]
     if action in ("approve", "hide"):
@@ -1123,9 +1121,9 @@ def wish_action(session: Session, principal: Principal, wish: Wish, action: str,
     elif action == "release":
         if wish.claimer_id != principal.user_id:
             _need(principal, MANAGE, "只能放弃自己的认领")
-            if wish.status == "claimed" and wish.claimed_at and now() - wish.claimed_at < dt.timedelta(
-                    days=WISH_RELEASE_DAYS):
-                raise Conflict(f"认领未满{WISH_RELEASE_DAYS}天，暂不能收回", code="too_early")
+            days = wish_release_days()
+            if wish.status == "claimed" and wish.claimed_at and now() - wish.claimed_at < dt.timedelta(days=days):
+                raise Conflict(f"认领未满{days}天，暂不能收回", code="too_early")
         _move(session, principal, wish, ("claimed",), "open", action, note)
         wish.claimer_id, wish.claimer_name, wish.claimed_at = None, "", None
     elif action == "fulfil":
@@ -1166,7 +1164,13 @@ def wish_actions_for(principal: Principal, wish: Wish) -> list[str]:
 
 
 def get_settings_limit() -> int:
-    return int(getattr(get_settings(), "wish_claim_limit", WISH_CLAIM_LIMIT))
+    """Open wish claims one person may hold (setting `wish_claim_limit`, 微心愿防囤积)."""
+    return get_settings().wish_claim_limit
+
+
+def wish_release_days() -> int:
+    """Days a claim stays the claimer's before staff may release it (setting `wish_release_days`)."""
+    return get_settings().wish_release_days
 
 
 def wish_dict(session: Session, wish: Wish, *, timeline: bool = False) -> dict[str, Any]:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     duplicate_radius_m: float = 300.0
     duplicate_days: int = 14
     page_size_max: int = 200
+    # Co-building micro-wishes: open claims one person may hold, and days before staff may release a claim.
+    wish_claim_limit: int = Field(3, ge=1)
+    wish_release_days: int = Field(14, ge=1)
     # A tile URL template for the map background (e.g. a licensed 天地图 key); empty draws polygons only.
     map_tile_url: str = ""
     map_tile_attribution: str = ""
