@@ -7,7 +7,7 @@ DEMO_SEED ?= 20241
 # pytest-xdist workers: one per core, at most 4 (each builds its own test city and database)
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: install demo serve test test-sqlite test-postgres lint i18n bench-foundation clean
+.PHONY: install demo serve test test-sqlite test-postgres lint i18n bench-foundation bench-appeals bench-cobuild clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -27,6 +27,9 @@ demo: install
 	$(BIN)/gongzhi generate --scale demo --seed $(DEMO_SEED) --if-empty
 	$(BIN)/gongzhi demo-accounts
 	$(BIN)/gongzhi demo-appeals
+	$(BIN)/gongzhi cobuild demo
+	$(BIN)/gongzhi volunteers demo
+	$(BIN)/gongzhi points demo
 	@echo "打开 http://127.0.0.1:8000 （Ctrl+C 停止）"
 	$(BIN)/gongzhi serve --host 127.0.0.1 --port 8000
 
@@ -63,10 +66,15 @@ bench-foundation: install
 # Appeal intake throughput (POST /api/v1/appeals through `gongzhi serve`, SQLite and PostgreSQL at $(PG_TEST_URL))
 # as a ratio to a bare FastAPI endpoint, and one deadline sweep over 1,000,000 open appeals; updates
 # docs/benchmarks.md (~30 min). BENCH_ARGS="--quick" is a smoke run (< 1 min). Needs wrk (Debian package `wrk`).
-.PHONY: bench-appeals
 bench-appeals: install
 	@command -v wrk >/dev/null || { echo "bench-appeals needs wrk (Debian: apt-get install wrk)"; exit 1; }
 	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python bench/appeals.py $(BENCH_ARGS)
+
+# Co-building (issue 4): the matching solver against greedy on a generated Yantai-sized street, and points
+# redemption throughput on PostgreSQL at $(PG_TEST_URL). BENCH_ARGS=--quick for a smoke run of each.
+bench-cobuild: install
+	$(BIN)/python bench/cobuild.py $(BENCH_ARGS)
+	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python bench/redeem.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts

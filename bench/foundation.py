@@ -394,6 +394,18 @@ def write_docs(path: Path, block: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def replace_block(path: Path, block: str, begin: str, end: str, heading: str = "") -> None:
+    """Put `block` (which starts with `begin` and ends with `end`) in place of the one between those markers in
+    `path`, or append it under `heading` (a Markdown "## …" line) when the file has none yet."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + (f"{heading}\n\n" if heading else "") + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

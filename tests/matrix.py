@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 # tests/<domain>/matrix.py modules, each owning the routes under its prefixes
-DOMAINS: dict[str, tuple[str, ...]] = {}
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "tests.volunteers.matrix": ("/api/v1/volunteers", "/volunteers"),
+    "tests.points.matrix": ("/api/v1/points", "/points"),
+    "tests.cobuild.matrix": ("/api/v1/cobuild", "/cobuild"),
+}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ ROUTERS = (
     "gongzhi.open311.api",
     "gongzhi.duties.api", "gongzhi.duties.pages",
     "gongzhi.appeals.pages",
+    "gongzhi.volunteers.api", "gongzhi.volunteers.pages",
+    "gongzhi.points.api", "gongzhi.points.pages",
+    "gongzhi.cobuild.api", "gongzhi.cobuild.pages",
 )
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = {  # front-end libraries installed from npm at set-up time (package.json), never copied here

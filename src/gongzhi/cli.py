@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -520,6 +521,13 @@ def demo_appeals(count: Annotated[int, typer.Option(help="how many appeals")] = 
         done = load_demo_appeals(session, count=count, seed=seed,
                                  progress=lambda _s, d, t: progress.update(task, completed=d, total=t))
     console.print(f"演示诉求：新增 {done} 件" if done else "已有诉求数据（或缺少演示数据文件），跳过")
+
+
+# Domains that keep their commands in their own package (`gongzhi points demo`, `gongzhi cobuild demo`, …).
+for _name, _module, _attr in (("points", "gongzhi.points.demo", "points_app"),
+                              ("cobuild", "gongzhi.cobuild.demo", "cobuild_app"),
+                              ("volunteers", "gongzhi.volunteers.cli", "app")):
+    app.add_typer(getattr(importlib.import_module(_module), _attr), name=_name)
 
 
 def main() -> None:  # pragma: no cover

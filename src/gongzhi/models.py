@@ -2,6 +2,20 @@
 
 from gongzhi.accounts.models import LoginAttempt, User
 from gongzhi.appeals.models import Appeal, AppealEvent, AppealFollower, AppealPart, AppealPhoto, IdempotencyKey
+from gongzhi.cobuild.models import (
+    ChairTerm,
+    Claim,
+    CommitteeMembership,
+    CommitteeOfficer,
+    Meeting,
+    MeetingAttendance,
+    Need,
+    Project,
+    ProjectStep,
+    Resource,
+    Wish,
+    WishEvent,
+)
 from gongzhi.core.audit import AuditEvent, audited
 from gongzhi.core.calendar import CalendarDay, CalendarYear
 from gongzhi.core.db import Base
@@ -10,14 +24,39 @@ from gongzhi.notify.models import Message, OutboxItem
 from gongzhi.open311.models import ApiKey
 from gongzhi.orgs.models import PartyOrg, Unit
 from gongzhi.people.models import GridStaff, Household, PartyMember, Resident
+from gongzhi.points.models import (
+    PointAccount,
+    PointEntry,
+    PointPosting,
+    PointRule,
+    Redemption,
+    StoreItem,
+    StoreItemPhoto,
+)
 from gongzhi.regions.models import Building, Region
+from gongzhi.volunteers.models import (
+    Evaluation,
+    Pairing,
+    PostClaim,
+    ProblemClaim,
+    Reporting,
+    ServiceLog,
+    ServicePost,
+    Team,
+    Volunteer,
+)
 
 AUDITED = (Region, Building, Household, Resident, PartyMember, GridStaff, Unit, PartyOrg, User,
-           Department, DutyCategory, MatterType, AdmissionItem, CalendarYear, CalendarDay)
+           Department, DutyCategory, MatterType, AdmissionItem, CalendarYear, CalendarDay,
+           CommitteeMembership, CommitteeOfficer, ChairTerm, PointRule, StoreItem, ServicePost, Team)
 for _cls in AUDITED:
     audited(_cls)
 
 __all__ = ["AdmissionItem", "ApiKey", "Appeal", "AppealEvent", "AppealFollower", "AppealPart", "AppealPhoto",
-           "AuditEvent", "Base", "Building", "CalendarDay", "CalendarYear", "Department", "DutyCategory",
-           "GridStaff", "Household", "IdempotencyKey", "LoginAttempt", "MatterType", "Message", "OutboxItem",
-           "PartyMember", "PartyOrg", "Region", "Resident", "Unit", "User"]
+           "AuditEvent", "Base", "Building", "CalendarDay", "CalendarYear", "ChairTerm", "Claim",
+           "CommitteeMembership", "CommitteeOfficer", "Department", "DutyCategory", "Evaluation", "GridStaff",
+           "Household", "IdempotencyKey", "LoginAttempt", "MatterType", "Meeting", "MeetingAttendance", "Message",
+           "Need", "OutboxItem", "Pairing", "PartyMember", "PartyOrg", "PointAccount", "PointEntry", "PointPosting",
+           "PointRule", "PostClaim", "ProblemClaim", "Project", "ProjectStep", "Redemption", "Region", "Reporting",
+           "Resident", "Resource", "ServiceLog", "ServicePost", "StoreItem", "StoreItemPhoto", "Team", "Unit", "User",
+           "Volunteer", "Wish", "WishEvent"]

@@ -743,10 +743,21 @@ def _verify(session: Session, appeal: Appeal, actor: Actor, body: ActionBody, at
         appeal.status = Status.VERIFIED.value
         appeal.verified_at = at
         set_step(session, appeal, at, None)
+        _award_reporter(session, appeal)
         return {"data": {"passed": True, "photos": photos}}
     _require(body.note, "note", "核查未通过须说明问题")
     _reopen_to_handler(session, appeal, at)
     return {"action": "verify-failed", "data": {"passed": False, "photos": photos}}
+
+
+def _award_reporter(session: Session, appeal: Appeal) -> None:
+    """A report verified on site earns its reporter points (gongzhi.points, rule report_verified)."""
+    community = _region_at(session, appeal, "community")
+    if appeal.reporter_id is not None and community is not None:
+        from gongzhi.points.service import award
+
+        award(session, community_id=community.id, user_id=appeal.reporter_id, rule="report_verified",
+              ref=f"appeal:{appeal.id}")
 
 
 def _reopen(session: Session, appeal: Appeal, actor: Actor, body: ActionBody, at: dt.datetime,

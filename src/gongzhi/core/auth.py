@@ -55,6 +55,35 @@ DUTIES: dict[str, set[str]] = {
 }
 ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in DUTIES.items()})
 
+# Co-building (共驻共建, docs/cobuild.md): staff read the desk; community, street and admins manage the committee,
+# accept claims and run the assignment. Residents, volunteers, Party members and unit handlers act by role in
+# the service (post needs and wishes, offer resources, claim).
+COBUILD: dict[str, set[str]] = {
+    "admin": {"cobuild:read", "cobuild:manage"}, "leader": {"cobuild:read"},
+    "street_staff": {"cobuild:read", "cobuild:manage"}, "community_staff": {"cobuild:read", "cobuild:manage"},
+    "grid_worker": {"cobuild:read"},
+}
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in COBUILD.items()})
+
+# 双报到 and volunteers: the community desk (confirm 报到, posts, service logs, teams, 一评) is kept by the community,
+# its street and admins; leaders read it. Party members' and volunteers' own phone pages go by role.
+VOLUNTEERS: dict[str, set[str]] = {
+    "admin": {"volunteers:read", "volunteers:manage"}, "street_staff": {"volunteers:read", "volunteers:manage"},
+    "community_staff": {"volunteers:read", "volunteers:manage"}, "leader": {"volunteers:read"},
+}
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in VOLUNTEERS.items()})
+
+# Points (积分): community staff, their street and admins keep the rules, the store and refunds (manage) and read
+# every account and redemption in scope; grid workers record civic acts (文明行为银行); a shop's or property
+# company's handler hands items over (核销). Residents, volunteers and Party members redeem and read their own.
+POINTS: dict[str, set[str]] = {
+    "admin": {"points:read", "points:manage", "points:civic"},
+    "street_staff": {"points:read", "points:manage", "points:civic"},
+    "community_staff": {"points:read", "points:manage", "points:civic"}, "leader": {"points:read"},
+    "grid_worker": {"points:civic"}, "department_handler": {"points:handover"},
+}
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in POINTS.items()})
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -57,4 +57,10 @@ def for_principal(session: Session, principal: Principal) -> dict[str, Any]:
 
     ctx["appeal_cards"] = appeal_pages.home_cards(session, principal)
     ctx["appeal_links"] = appeal_pages.appeal_nav(principal)
+    from gongzhi.points import pages as points_pages  # the store and "my points" for residents
+
+    ctx["appeal_links"] = ctx["appeal_links"] + points_pages.points_nav(principal)
+    from gongzhi.volunteers import pages as volunteer_pages  # 双报到, volunteering, the desk, the employer's page
+
+    ctx["appeal_links"] = ctx["appeal_links"] + volunteer_pages.volunteer_nav(principal)
     return ctx
