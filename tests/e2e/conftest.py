@@ -241,3 +241,34 @@ def shots_dir() -> Path:
     folder = Path(os.environ.get("GONGZHI_SCREENSHOTS_DIR") or ROOT / "test-artifacts" / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def no_horizontal_overflow(page: Any) -> None:
+    """Nothing sticks out sideways: a phone user never has to scroll left and right."""
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url}: the page is {width[0]}px wide in a {width[1]}px window"
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    """A full-page PNG of what the user sees, once the page and its fonts have loaded (no overflow either)."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready")
+    no_horizontal_overflow(page)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="session")
+def photo_file() -> Iterator[Path]:
+    """A small JPEG to upload (an ASCII name: Playwright drops files whose path is not)."""
+    from PIL import Image
+
+    folder = Path(tempfile.mkdtemp(prefix="gongzhi-photo-"))
+    path = folder / "photo.jpg"
+    img = Image.new("RGB", (320, 240), "#334455")
+    for x in range(140, 180):  # a post in the middle, so the thumbnail is not a flat colour
+        for y in range(40, 240):
+            img.putpixel((x, y), (200, 200, 200))
+    img.save(path, format="JPEG", quality=85)
+    yield path
+    path.unlink(missing_ok=True)
+    folder.rmdir()

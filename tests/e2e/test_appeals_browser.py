@@ -6,16 +6,13 @@ desktop and phone width."""
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, LiveServer, login
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, LiveServer, login, no_horizontal_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -68,20 +65,6 @@ def catalog(live_server: LiveServer) -> dict[str, str]:
     return _catalog(live_server.db.url)
 
 
-@pytest.fixture(scope="module")
-def photo_file() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="gongzhi-photo-"))
-    path = folder / "streetlamp.jpg"  # an ASCII name: Playwright drops files whose path is not
-    img = Image.new("RGB", (320, 240), "#334455")
-    for x in range(140, 180):  # a lamp post, so the thumbnail is not a flat colour
-        for y in range(40, 240):
-            img.putpixel((x, y), (200, 200, 200))
-    img.save(path, format="JPEG", quality=85)
-    yield path
-    path.unlink(missing_ok=True)
-    folder.rmdir()
-
-
 def _open(page: Any, box: str) -> None:
     """Open an action's form on the appeal page (a tap on its button), unless it is open already."""
     if page.locator(f"{box} details[open]").count() == 0:
@@ -109,11 +92,6 @@ def _timeline(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("#timeline .ev-label").all_inner_texts()]
 
 
-def _no_horizontal_overflow(page: Any) -> None:
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{page.url}: the page is {width[0]}px wide in a {width[1]}px window"
-
-
 # ---- the loop --------------------------------------------------------------------------------------------
 
 def test_the_whole_loop_in_the_browser(new_page: Any, catalog: dict[str, str], photo_file: Path) -> None:
@@ -134,13 +112,13 @@ def test_the_whole_loop_in_the_browser(new_page: Any, catalog: dict[str, str], p
     assert resident.input_value("#in-lat")
     assert resident.input_value("#in-lon")
     resident.fill("#in-address", "三号楼前")
-    _no_horizontal_overflow(resident)
+    no_horizontal_overflow(resident)
     with resident.expect_navigation(url=re.compile(r"/appeals/\d+\?filed=1")):
         resident.click("#appeal-form button[type=submit]")
     appeal_id = int(re.search(r"/appeals/(\d+)", resident.url).group(1))  # type: ignore[union-attr]
     assert "已提交" in resident.inner_text(".alert.ok")
     assert resident.locator(".thumbs img").count() == 1
-    _no_horizontal_overflow(resident)
+    no_horizontal_overflow(resident)
 
     # the community registers it and dispatches it to the department
     community = new_page(DESKTOP)
@@ -329,7 +307,7 @@ def test_screenshots_of_the_appeal_pages(new_page: Any, shots_dir: Path, shots_d
     def shot(page: Any, name: str) -> None:
         page.wait_for_load_state("networkidle")
         page.evaluate("document.fonts.ready")
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         page.screenshot(path=str(shots_dir / f"{name}-{suffix}.png"), full_page=True)
 
     resident = new_page(viewport)

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from gongzhi.core import idcard
-from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, login, wait_for_map
+from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, login, no_horizontal_overflow, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +62,6 @@ def _upload(page: Any, name: str, data: bytes) -> None:
                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "buffer": data})
     with page.expect_navigation():
         page.click("#import-form button[type=submit]")
-
-
-def _no_horizontal_overflow(page: Any) -> None:
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{page.url}: the page is {width[0]}px wide in a {width[1]}px window"
 
 
 def _fonts_used(page: Any, selector: str) -> list[str]:
@@ -225,7 +220,7 @@ def test_new_resident_form_keeps_input_and_shows_errors(new_page: Any) -> None:
     assert page.locator(".alert.error").is_visible()
     assert page.locator(".has-error .field-error").count() >= 2
     assert page.input_value("#in-phone") == "12345"
-    _no_horizontal_overflow(page)
+    no_horizontal_overflow(page)
 
 
 def test_every_register_fits_a_phone(new_page: Any) -> None:
@@ -236,14 +231,14 @@ def test_every_register_fits_a_phone(new_page: Any) -> None:
     assert len(links) >= 6
     for url in links:
         page.goto(url)
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         first = page.locator("#results tbody tr td a").first
         if first.count():
             first.click()
             page.wait_for_url(re.compile(url + r"/\d+$"))
-            _no_horizontal_overflow(page)
+            no_horizontal_overflow(page)
         page.goto(url + "/new")
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
 
 
 # ---- screenshots ---------------------------------------------------------------------------------------
@@ -268,7 +263,7 @@ def test_screenshots_of_the_main_pages(new_page: Any, live_server: LiveServer, s
     def shot(page: Any, name: str) -> None:
         page.wait_for_load_state("networkidle")
         page.evaluate("document.fonts.ready")
-        _no_horizontal_overflow(page)
+        no_horizontal_overflow(page)
         header = page.evaluate("() => { const h = document.querySelector('header.top');"
                                " return h ? [h.scrollWidth, h.clientWidth] : [0, 0]; }")
         assert header[0] <= header[1], f"{name}: the header overflows ({header})"

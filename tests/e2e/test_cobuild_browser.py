@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, LiveServer, login
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, LiveServer, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -57,39 +54,13 @@ def committee(live_server: LiveServer) -> dict[str, Any]:
         return {"community": comm.code, "grid": grid.code, "unit": units[0].name}
 
 
-@pytest.fixture(scope="module")
-def photo() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="gongzhi-wish-"))
-    path = folder / "done.jpg"
-    img = Image.new("RGB", (320, 240), "#f3e6dc")
-    for x in range(100, 220):
-        for y in range(80, 160):
-            img.putpixel((x, y), (192, 0, 0))
-    img.save(path, format="JPEG", quality=85)
-    yield path
-    path.unlink(missing_ok=True)
-    folder.rmdir()
-
-
-def _no_overflow(page: Any) -> None:
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{page.url}: the page is {width[0]}px wide in a {width[1]}px window"
-
-
-def _shot(page: Any, folder: Path, name: str) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("document.fonts.ready")
-    _no_overflow(page)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
 def _submit(page: Any, selector: str, url: str) -> None:
     with page.expect_navigation(url=re.compile(url)):
         page.locator(selector).click()
 
 
 def test_cobuilding_in_the_browser(new_page: Any, live_server: LiveServer, committee: dict[str, Any],
-                                   photo: Path, shots_dir: Path) -> None:
+                                   photo_file: Path, shots_dir: Path) -> None:
     # the member unit pledges a resource on its page
     unit = new_page(DESKTOP)
     login(unit, "unit")
@@ -105,7 +76,7 @@ def test_cobuilding_in_the_browser(new_page: Any, live_server: LiveServer, commi
     resident = new_page(PHONE)
     login(resident, "resident")
     resident.goto("/cobuild/needs/new")
-    _shot(resident, shots_dir, "55-cobuild-need-new-phone")
+    shot(resident, shots_dir, "55-cobuild-need-new-phone")
     resident.fill("input[name=title]", "独居老人每周测一次血压")
     resident.select_option("select[name=need_type]", "医疗健康")
     resident.fill("input[name=beneficiary_count]", "5")
@@ -121,13 +92,13 @@ def test_cobuilding_in_the_browser(new_page: Any, live_server: LiveServer, commi
     login(desk, "community")
     desk.goto("/cobuild")
     assert "独居老人每周测一次血压" in desk.inner_text("main")
-    _shot(desk, shots_dir, "50-cobuild-desk-needs-desktop")
+    shot(desk, shots_dir, "50-cobuild-desk-needs-desktop")
     desk.goto(need_url.replace(live_server.url, ""))
-    _shot(desk, shots_dir, "51-cobuild-need-suggestions-desktop")
+    shot(desk, shots_dir, "51-cobuild-need-suggestions-desktop")
     desk.goto("/cobuild")
     _submit(desk, "form[action^='/cobuild/assignment'] button", r"/cobuild/assignment/")
     assert "医护志愿者上门测血压" in desk.inner_text("main")
-    _shot(desk, shots_dir, "52-cobuild-assignment-desktop")
+    shot(desk, shots_dir, "52-cobuild-assignment-desktop")
     for box in desk.locator("input[name=pair]").all():
         if not box.evaluate("b => b.closest('tr').innerText.includes('独居老人每周测一次血压')"):
             box.uncheck()
@@ -136,19 +107,19 @@ def test_cobuilding_in_the_browser(new_page: Any, live_server: LiveServer, commi
     desk.wait_for_url(re.compile(r"/cobuild/projects/\d+"))
     desk.fill("input[name=title]", "建立血压记录卡")
     _submit(desk, "form[action$='/step'] button", r"saved=1")
-    _shot(desk, shots_dir, "59-cobuild-project-desktop")
+    shot(desk, shots_dir, "59-cobuild-project-desktop")
     # the committee: generate this year's rotation
     desk.goto("/cobuild?tab=committee")
     _submit(desk, "form[action$='/generate'] button", r"saved=1")
     assert "轮值中" in desk.inner_text("main")
-    _shot(desk, shots_dir, "53-cobuild-committee-desktop")
+    shot(desk, shots_dir, "53-cobuild-committee-desktop")
     unit.goto("/cobuild/unit")
     assert "轮值" in unit.inner_text("main")
-    _shot(unit, shots_dir, "54-cobuild-unit-desktop")
+    shot(unit, shots_dir, "54-cobuild-unit-desktop")
 
     # a micro-wish: posted, approved, claimed and fulfilled with a photo, thanked
     resident.goto("/cobuild/wishes/new")
-    _shot(resident, shots_dir, "56-cobuild-wish-new-phone")
+    shot(resident, shots_dir, "56-cobuild-wish-new-phone")
     resident.fill("input[name=title]", "想请人帮忙换个灯泡")
     resident.check("input[name=kind][value=repair]")
     _submit(resident, "main form button[type=submit]", r"/cobuild/wishes/\d+")
@@ -162,9 +133,9 @@ def test_cobuilding_in_the_browser(new_page: Any, live_server: LiveServer, commi
     party.click("text=想请人帮忙换个灯泡")
     _submit(party, "form[action$='/claim'] button", r"saved=claim")
     party.goto("/cobuild/wishes")
-    _shot(party, shots_dir, "57-cobuild-wishes-serve-phone")
+    shot(party, shots_dir, "57-cobuild-wishes-serve-phone")
     party.goto(wish_url)
-    party.set_input_files("input[name=photo]", str(photo))
+    party.set_input_files("input[name=photo]", str(photo_file))
     party.fill("form[action$='/fulfil'] input[name=note]", "已上门换好灯泡")
     _submit(party, "form[action$='/fulfil'] button", r"saved=fulfil")
     resident.goto(wish_url)
@@ -172,7 +143,7 @@ def test_cobuilding_in_the_browser(new_page: Any, live_server: LiveServer, commi
     _submit(resident, "form[action$='/thank'] button", r"saved=thank")
     assert "谢谢党员同志" in resident.inner_text("main")
     resident.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
-    _shot(resident, shots_dir, "58-cobuild-wish-thanked-phone")
+    shot(resident, shots_dir, "58-cobuild-wish-thanked-phone")
 
     # the Party member's points arrived
     from sqlalchemy import select

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, LiveServer, login
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, LiveServer, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +30,6 @@ def demo_store(live_server: LiveServer) -> None:
         s.commit()
 
 
-def _shot(page: Any, folder: Path, name: str) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("document.fonts.ready")
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{page.url}: the page is {width[0]}px wide in a {width[1]}px window"
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
 def _balance(page: Any) -> int:
     return int(page.inner_text("#balance"))
 
@@ -48,19 +40,19 @@ def test_resident_redeems_and_the_shop_hands_over(new_page: Any, demo_store: Non
     resident.click("header nav a[href='/points']")
     before = _balance(resident)
     assert resident.locator(".pts-item").count() >= 12
-    _shot(resident, shots_dir, "40-points-store-phone")
+    shot(resident, shots_dir, "40-points-store-phone")
     resident.fill("#q", "酱油")
     with resident.expect_navigation():
         resident.click("form.toolbar button[type=submit]")
     resident.click("text=酱油醋组合")
     resident.wait_for_selector("text=立即兑换")
-    _shot(resident, shots_dir, "41-points-item-phone")
+    shot(resident, shots_dir, "41-points-item-phone")
     with resident.expect_navigation(url=re.compile(r"/points/redemptions/\d+")):
         resident.click("button:has-text('立即兑换')")
     code = resident.inner_text("#code").replace(" ", "")
     assert re.fullmatch(r"\d{8}", code)
     assert resident.locator(".pts-code svg").count() == 1
-    _shot(resident, shots_dir, "42-points-code-phone")
+    shot(resident, shots_dir, "42-points-code-phone")
 
     shop = new_page(PHONE)
     login(shop, "shop")
@@ -69,11 +61,11 @@ def test_resident_redeems_and_the_shop_hands_over(new_page: Any, demo_store: Non
     with shop.expect_navigation():
         shop.click("button:has-text('查询')")
     assert "请交付：酱油醋组合 × 1" in shop.inner_text("main")
-    _shot(shop, shots_dir, "43-points-shop-lookup-phone")
+    shot(shop, shots_dir, "43-points-shop-lookup-phone")
     with shop.expect_navigation(url=re.compile(r"done=\d+")):
         shop.click("#confirm")
     assert "已核销" in shop.inner_text(".alert.ok")
-    _shot(shop, shots_dir, "44-points-shop-done-phone")
+    shot(shop, shots_dir, "44-points-shop-done-phone")
     shop.fill("#in-code", code)  # once only
     with shop.expect_navigation():
         shop.click("button:has-text('查询')")
@@ -81,11 +73,11 @@ def test_resident_redeems_and_the_shop_hands_over(new_page: Any, demo_store: Non
 
     resident.goto("/points/mine")
     assert "已核销" in resident.inner_text(".pts-list")
-    _shot(resident, shots_dir, "45-points-mine-phone")
+    shot(resident, shots_dir, "45-points-mine-phone")
     resident.goto("/points/statement")
     assert _balance(resident) == before - 60
     assert "兑换：酱油醋组合" in resident.inner_text(".pts-list")
-    _shot(resident, shots_dir, "46-points-statement-phone")
+    shot(resident, shots_dir, "46-points-statement-phone")
 
 
 def test_community_desk(new_page: Any, demo_store: None, shots_dir: Path) -> None:
@@ -93,11 +85,11 @@ def test_community_desk(new_page: Any, demo_store: None, shots_dir: Path) -> Non
     login(staff, "community")
     staff.click("header nav a[href='/points/desk']")
     assert staff.locator("table tbody tr").count() >= 1
-    _shot(staff, shots_dir, "47-points-desk-desktop")
+    shot(staff, shots_dir, "47-points-desk-desktop")
     staff.click("a.btn:has-text('积分规则')")
     staff.wait_for_selector("text=文明行为")
-    _shot(staff, shots_dir, "48-points-rules-desktop")
+    shot(staff, shots_dir, "48-points-rules-desktop")
     staff.click("a.btn:has-text('商品管理')")
     staff.click("text=物业费抵扣 20 元")
     staff.wait_for_selector("#in-fee_yuan")
-    _shot(staff, shots_dir, "49-points-item-form-desktop")
+    shot(staff, shots_dir, "49-points-item-form-desktop")
