@@ -188,7 +188,9 @@ def _uploads(form: FormData) -> list[UploadFile]:
     return [u for u in form.getlist("photos") if isinstance(u, UploadFile) and u.filename]
 
 
-async def _read_photos(form: FormData) -> list[tuple[str, bytes]]:
+async def read_photos(form: FormData) -> list[tuple[str, bytes]]:
+    """The photos of a posted form (field `photos`), read within the count and size limits; a phone page of
+    any domain that takes photos reads them here."""
     settings = get_settings()
     uploads = _uploads(form)
     if len(uploads) > settings.photos_max:
@@ -267,7 +269,7 @@ async def new_appeal(request: Request, session: SessionDep, principal: CurrentPr
             errors.setdefault("photos", _t(request, RESELECT))
         return _new_form(request, session, principal, values=values, errors=errors, status=422)
     try:
-        files = await _read_photos(form)
+        files = await read_photos(form)
         stored = await run_in_threadpool(api.store_photos, files, data.location_consent) if files else []
         key = service.idempotency_scope(principal, f"page:{values['idem']}") if values["idem"] else None
 
@@ -612,7 +614,7 @@ async def act(appeal_id: Annotated[int, Path(ge=1)], action: Annotated[str, Path
     back = _local_path(form.get("next"))
     try:
         body = _action_body(request, form)
-        files = await _read_photos(form) if action in ("resolve", "verify") else []
+        files = await read_photos(form) if action in ("resolve", "verify") else []
         stored = await run_in_threadpool(api.store_photos, files, False) if files else []
 
         def run() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gongzhi.appeals import api as appeals_api
 from gongzhi.appeals import media
 from gongzhi.appeals.models import Appeal
-from gongzhi.appeals.pages import CHANNEL_LABELS, _read_photos
+from gongzhi.appeals.pages import CHANNEL_LABELS, read_photos
 from gongzhi.appeals.service import to_dict as appeal_dict
 from gongzhi.core.auth import Principal
 from gongzhi.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -232,7 +232,7 @@ async def log_service(request: Request, session: SessionDep,
             raise ValidationFailed("请填写服务时长（小时）", details={"field": "hours"}) from exc
         link_kind, _, link_id = values["link"].partition(":")
         link = {f"{link_kind}_id": _int(link_id, "link")} if link_kind in ("post", "pairing", "problem") else {}
-        files = await _read_photos(form)
+        files = await read_photos(form)
         stored = await run_in_threadpool(appeals_api.store_photos, files, False) if files else []
 
         def run() -> ServiceLog:
