@@ -368,22 +368,6 @@ def _regions(city: live_db.LiveCity) -> list[tuple[int, str, dict[str, int]]]:
     return out
 
 
-def _bulk(conn: Any, table: Any, rows: list[tuple[Any, ...]], columns: list[str]) -> None:
-    """Rows (already in Python types) into `table`, through the column types' own bind processors: COPY on
-    PostgreSQL, the driver's executemany on SQLite."""
-    dialect = conn.dialect
-    procs = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
-    cooked = [tuple(p(v) if p and v is not None else v for p, v in zip(procs, row, strict=True)) for row in rows]
-    if dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cur, \
-                cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in cooked:
-                copy.write_row(row)
-    else:
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-                             f"({', '.join('?' for _ in columns)})", cooked)
-
-
 def insert_open_appeals(city: live_db.LiveCity, n: int, due_share: float, at: dt.datetime,
                         seed: int) -> dict[str, Any]:
     """`n` open appeals (and their receive events), `due_share` of them due at `at` (half past their warning
@@ -391,7 +375,7 @@ def insert_open_appeals(city: live_db.LiveCity, n: int, due_share: float, at: dt
     from sqlalchemy import func, select
 
     from gongzhi.appeals.models import Appeal, AppealEvent
-    from gongzhi.core.db import reset_sequences
+    from gongzhi.core.db import copy_rows, reset_sequences
     from gongzhi.duties.models import MatterType
 
     rnd = random.Random(seed)
@@ -459,8 +443,8 @@ def insert_open_appeals(city: live_db.LiveCity, n: int, due_share: float, at: dt
                                 step_start, step_start))
                 events.append((aid, 1, step_start, "居民", "resident", "receive", None, "received", "",
                                {"channel": "h5"}))
-            _bulk(conn, a_table, appeals, a_cols)
-            _bulk(conn, e_table, events, e_cols)
+            copy_rows(conn, a_table, a_cols, appeals)
+            copy_rows(conn, e_table, e_cols, events)
         reset_sequences(conn, ["appeals", "appeal_events"])
     took = time.perf_counter() - started
     if city.backend == "postgresql":

@@ -33,6 +33,7 @@ ROUTERS = (
     "gongzhi.volunteers.api", "gongzhi.volunteers.pages",
     "gongzhi.points.api", "gongzhi.points.pages",
     "gongzhi.cobuild.api", "gongzhi.cobuild.pages",
+    "gongzhi.dashboard.api", "gongzhi.dashboard.pages",
 )
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = {  # front-end libraries installed from npm at set-up time (package.json), never copied here

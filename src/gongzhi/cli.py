@@ -108,8 +108,11 @@ def generate(
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same city")] = 20241,
     force: Annotated[bool, typer.Option(help="replace the city the database already holds")] = False,
     if_empty: Annotated[bool, typer.Option(help="do nothing if the database already holds a city")] = False,
+    appeals: Annotated[int, typer.Option(help="also add this many appeals of history (e.g. 10000000) to the city")] = 0,
+    years: Annotated[float, typer.Option(help="the years the appeal history spans, up to now")] = 3.0,
 ) -> None:
-    """Load a generated city (Anning or Yantai-sized) into GONGZHI_DATABASE_URL (migrating it first)."""
+    """Load a generated city (Anning or Yantai-sized) into GONGZHI_DATABASE_URL (migrating it first); with
+    --appeals, add years of appeal history to it (the city is generated first if there is none)."""
     from alembic import command
 
     from gongzhi.core.errors import AppError
@@ -123,8 +126,11 @@ def generate(
 
     with session_scope() as session:  # the official holidays, also for a database that already has a city
         seed_official(session)
-    if if_empty and city_exists():
-        console.print("数据库中已有城市数据，跳过生成（--force 可替换）")
+    if (if_empty or appeals) and city_exists() and not force:
+        if not appeals:
+            console.print("数据库中已有城市数据，跳过生成（--force 可替换）")
+            return
+        _history(appeals, years, seed)
         return
     with _progress() as progress:
         tasks: dict[str, int] = {}
@@ -145,6 +151,33 @@ def generate(
     for k, v in summary["counts"].items():
         table.add_row(k, f"{v:,}")
     console.print(table)
+    if appeals:
+        _history(appeals, years, seed)
+
+
+def _history(appeals: int, years: float, seed: int) -> None:
+    """`gongzhi generate --appeals N`: years of appeal history, then the dashboard roll-ups."""
+    from gongzhi.appeals.history import generate_history
+    from gongzhi.core.db import session_factory
+    from gongzhi.core.errors import AppError
+
+    session = session_factory()()
+    try:
+        with _progress() as progress:
+            tasks: dict[str, int] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            result = generate_history(session, appeals=appeals, years=years, seed=seed, progress=report)
+    except AppError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        session.close()
+    console.print(f"历史诉求：新增 {result['appeals']:,} 件（{years:g} 年），重算 {result['months']} 个月的统计")
 
 
 @users_app.command("create")
@@ -526,7 +559,9 @@ def demo_appeals(count: Annotated[int, typer.Option(help="how many appeals")] = 
 # Domains that keep their commands in their own package (`gongzhi points demo`, `gongzhi cobuild demo`, …).
 for _name, _module, _attr in (("points", "gongzhi.points.demo", "points_app"),
                               ("cobuild", "gongzhi.cobuild.demo", "cobuild_app"),
-                              ("volunteers", "gongzhi.volunteers.cli", "app")):
+                              ("volunteers", "gongzhi.volunteers.cli", "app"),
+                              ("dashboard", "gongzhi.dashboard.cli", "dashboard_app"),
+                              ("report", "gongzhi.dashboard.cli", "report_app")):
     app.add_typer(getattr(importlib.import_module(_module), _attr), name=_name)
 
 

@@ -19,6 +19,7 @@ from gongzhi.cobuild.models import (
 from gongzhi.core.audit import AuditEvent, audited
 from gongzhi.core.calendar import CalendarDay, CalendarYear
 from gongzhi.core.db import Base
+from gongzhi.dashboard.models import AppealStat, RegionAncestor, RollupState
 from gongzhi.duties.models import AdmissionItem, Department, DutyCategory, MatterType
 from gongzhi.notify.models import Message, OutboxItem
 from gongzhi.open311.models import ApiKey
@@ -53,10 +54,10 @@ for _cls in AUDITED:
     audited(_cls)
 
 __all__ = ["AdmissionItem", "ApiKey", "Appeal", "AppealEvent", "AppealFollower", "AppealPart", "AppealPhoto",
-           "AuditEvent", "Base", "Building", "CalendarDay", "CalendarYear", "ChairTerm", "Claim",
+           "AppealStat", "AuditEvent", "Base", "Building", "CalendarDay", "CalendarYear", "ChairTerm", "Claim",
            "CommitteeMembership", "CommitteeOfficer", "Department", "DutyCategory", "Evaluation", "GridStaff",
            "Household", "IdempotencyKey", "LoginAttempt", "MatterType", "Meeting", "MeetingAttendance", "Message",
            "Need", "OutboxItem", "Pairing", "PartyMember", "PartyOrg", "PointAccount", "PointEntry", "PointPosting",
-           "PointRule", "PostClaim", "ProblemClaim", "Project", "ProjectStep", "Redemption", "Region", "Reporting",
-           "Resident", "Resource", "ServiceLog", "ServicePost", "StoreItem", "StoreItemPhoto", "Team", "Unit", "User",
-           "Volunteer", "Wish", "WishEvent"]
+           "PointRule", "PostClaim", "ProblemClaim", "Project", "ProjectStep", "Redemption", "Region",
+           "RegionAncestor", "Reporting", "Resident", "Resource", "RollupState", "ServiceLog", "ServicePost",
+           "StoreItem", "StoreItemPhoto", "Team", "Unit", "User", "Volunteer", "Wish", "WishEvent"]

@@ -22,10 +22,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gongzhi.core.db import Base, UTCDateTime, now
+from gongzhi.core.i18n import N_
 
 STATUSES = ("received", "registered", "rejected", "merged", "dispatched", "accepted", "in_progress", "resolved",
             "verified", "rated", "closed")
 CHANNELS = ("hotline", "mailbox", "visit", "patrol", "volunteer", "h5", "transfer", "open311")
+CHANNEL_LABELS = {"hotline": N_("热线电话"), "mailbox": N_("书记信箱"), "visit": N_("来访"), "patrol": N_("巡查发现"),
+                  "volunteer": N_("志愿者上报"), "h5": N_("居民随手拍"), "transfer": N_("上级转办"),
+                  "open311": N_("Open311 接口")}
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -50,6 +54,7 @@ class Appeal(Base):
         UniqueConstraint("channel", "external_id", name="uq_appeals_channel_external_id"),
         Index("ix_appeals_status_scope", "status", "scope_path"),
         Index("ix_appeals_assigned_department", "assigned_department_id", "status"),
+        Index("ix_appeals_region_created", "region_id", "created_at"),  # a grid's cases, newest first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -66,7 +71,7 @@ class Appeal(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     address: Mapped[str] = mapped_column(String(200), default="")
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), nullable=True, index=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))  # indexed with created_at, below
     scope_path: Mapped[str] = mapped_column(String(220), index=True)
 
     # What: classification. Routing follows the matter type.
@@ -136,7 +141,7 @@ class AppealEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … per appeal
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)  # what changed since (roll-ups)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     actor_name: Mapped[str] = mapped_column(String(60), default="")
     actor_role: Mapped[str] = mapped_column(String(24), default="")

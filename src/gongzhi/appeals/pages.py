@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from gongzhi.appeals import api, flow, service
+from gongzhi.appeals import api, flow, models, service
 from gongzhi.appeals.flow import Status
 from gongzhi.appeals.media import PhotoTooLarge
 from gongzhi.appeals.models import Appeal
@@ -39,9 +39,7 @@ REPORTER_ROLES = frozenset({"resident", "volunteer", "party_member"})  # the pho
 INBOX_ROLES = frozenset({"department_handler", "grid_worker", "community_staff", "street_staff", "admin"})
 VERIFY_ROLES = frozenset({"grid_worker", "community_staff", "admin"})
 
-CHANNEL_LABELS = {"hotline": N_("热线电话"), "mailbox": N_("书记信箱"), "visit": N_("来访"), "patrol": N_("巡查发现"),
-                  "volunteer": N_("志愿者上报"), "h5": N_("居民随手拍"), "transfer": N_("上级转办"),
-                  "open311": N_("Open311 接口")}
+CHANNEL_LABELS = models.CHANNEL_LABELS
 # Timeline lines that are not actions of flow.ACTIONS (the service's own moves and the deadline sweep).
 EVENT_LABELS = service.EVENT_LABELS
 PRIORITY_LABELS = {"normal": N_("一般"), "urgent": N_("紧急")}

@@ -173,7 +173,8 @@ def sweep(session_factory: Callable[[], Session], at: dt.datetime | None = None,
 
 def run_worker(session_factory: Callable[[], Session], *, interval: float = 30.0,
                stop: threading.Event | None = None, once: bool = False) -> None:
-    """`gongzhi worker`: sweep deadlines and deliver the outbox, forever (or once)."""
+    """`gongzhi worker`: sweep deadlines, deliver the outbox and bring the dashboards' roll-ups up to date,
+    forever (or once)."""
     from gongzhi.notify import service as notify
 
     stop = stop or threading.Event()
@@ -191,6 +192,9 @@ def run_worker(session_factory: Callable[[], Session], *, interval: float = 30.0
                     notify.deliver_pending(session)
             finally:
                 session.close()
+            from gongzhi.dashboard.rollup import refresh_in_worker
+
+            refresh_in_worker(session_factory)  # the dashboards' roll-ups: the months whose appeals changed
         except Exception:  # a failed round is logged and retried next round; the worker stays up
             log.exception("worker round failed")
         if once:

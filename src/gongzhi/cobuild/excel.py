@@ -6,13 +6,9 @@ workbook is saved by the register engine (`gongzhi.core.excel`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from gongzhi.cobuild import service
@@ -32,32 +28,8 @@ WISH_HEADERS = ["编号", "心愿", "类型", "说明", "状态", "心愿人", "
 WIDE = {"需求", "资源", "项目", "心愿", "说明", "实施成效", "评价", "可服务时间"}
 
 
-def _local(v: Any) -> Any:
-    """Excel has no time zones: a moment becomes Shanghai wall-clock time."""
-    if isinstance(v, dt.datetime):
-        aware = v if v.tzinfo else v.replace(tzinfo=dt.UTC)
-        return aware.astimezone(service.SHANGHAI).replace(tzinfo=None, microsecond=0)
-    return v
-
-
 def _workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(headers)
-    for i, h in enumerate(headers, start=1):
-        ws.cell(row=1, column=i).font = Font(bold=True)
-        ws.column_dimensions[get_column_letter(i)].width = 36 if h in WIDE else max(10, len(h) * 2 + 4)
-    for row in rows:
-        ws.append([_local(v) for v in row])
-    for col in ws.iter_cols(min_row=2):
-        for c in col:
-            if isinstance(c.value, dt.datetime):
-                c.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(c.value, dt.date):
-                c.number_format = "yyyy-mm-dd"
-    ws.freeze_panes = "A2"
-    return core_excel._save(wb)
+    return core_excel.table(title, headers, rows, wide=WIDE)
 
 
 def _may_export(principal: Principal) -> None:

@@ -84,6 +84,17 @@ POINTS: dict[str, set[str]] = {
 }
 ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in POINTS.items()})
 
+# Dashboards and assessment (docs/dashboard.md, docs/assessment.md): leaders, street and community staff read the
+# figures of their node's subtree (a grid worker reads its grid's); admins define indicator sets; leaders, street
+# staff and admins score (manual indicators, with evidence) and publish a period's ranking.
+DASHBOARD: dict[str, set[str]] = {
+    "admin": {"dashboard:read", "assessment:read", "assessment:manage", "assessment:score"},
+    "leader": {"dashboard:read", "assessment:read", "assessment:score"},
+    "street_staff": {"dashboard:read", "assessment:read", "assessment:score"},
+    "community_staff": {"dashboard:read", "assessment:read"}, "grid_worker": {"dashboard:read"},
+}
+ROLE_PERMISSIONS.update({role: ROLE_PERMISSIONS[role] | extra for role, extra in DASHBOARD.items()})
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, bindparam, create_engine, event, text, update
+from sqlalchemy import Date, DateTime, Engine, Float, MetaData, bindparam, create_engine, event, text, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from gongzhi.core.settings import get_settings
@@ -69,8 +71,9 @@ def _sqlite_begin(conn: Any) -> None:
     """Every transaction takes SQLite's write lock at its start (BEGIN IMMEDIATE): one writer at a time, as SQLite
     has anyway, waiting its turn (busy_timeout) instead of failing with SQLITE_BUSY_SNAPSHOT when it reads first
     and writes after another connection committed. Reads wait for the writer too; PostgreSQL is the production
-    database for concurrent load."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    database for concurrent load. A connection opened with `execution_options(read_only=True)` begins a plain
+    (deferred) transaction instead: a long read (a roll-up refresh) that must not hold writers up."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -196,3 +199,115 @@ def update_rows(session: Session, table: Any, rows: list[dict[str, Any]], *, key
         process = table.c[c].type.bind_processor(dialect)
         fixed_params[f"f_{c}"] = process(v) if process else v
     return int(session.execute(text(sql), {**arrays, **fixed_params}).rowcount)
+
+
+def copy_rows(conn: Any, table: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Many rows (in Python types) into `table` at once, through the column types' own bind processors: COPY on
+    PostgreSQL, the driver's executemany on SQLite. For bulk loads (generators, benchmarks), not requests."""
+    dialect = conn.dialect
+    procs = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type._cached_bind_processor(dialect))]
+    cooked: list[Any] = rows
+    if procs:
+        cooked = []
+        for row in rows:
+            values = list(row)
+            for i, p in procs:
+                if values[i] is not None:
+                    values[i] = p(values[i])
+            cooked.append(tuple(values))
+    if dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur, \
+                cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in cooked:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                             f"({', '.join('?' for _ in columns)})", cooked)
+
+
+# ---- local calendar days and hours in SQL (dashboard roll-ups) ----------------------------------------------
+
+class local_date(FunctionElement[dt.date]):
+    """The calendar date (or, with `month=True`, the first day of the month) of a UTC timestamp column in the
+    configured time zone, as SQL: the day an appeal counts in."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, column: Any, month: bool = False) -> None:
+        self.month = month
+        super().__init__(column)
+
+
+@compiles(local_date, "postgresql")
+def _local_date_pg(element: local_date, compiler: Any, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    zone = get_settings().timezone.replace("'", "")
+    local = f"(({arg}) AT TIME ZONE '{zone}')"
+    return f"CAST(date_trunc('month', {local}) AS DATE)" if element.month else f"CAST({local} AS DATE)"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    offset = _utc_offset_hours()
+    month = ", 'start of month'" if element.month else ""
+    return f"date({arg}, '{offset:+g} hours'{month})"
+
+
+def _utc_offset_hours() -> float:
+    """The zone's offset from UTC in hours (SQLite has no zone database; Asia/Shanghai keeps +8 all year)."""
+    from zoneinfo import ZoneInfo
+
+    offset = dt.datetime.now(ZoneInfo(get_settings().timezone)).utcoffset() or dt.timedelta(0)
+    return offset.total_seconds() / 3600
+
+
+class hours_between(FunctionElement[float]):
+    """(`end` − `start`) in hours, as SQL, for two timestamp columns."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(hours_between, "postgresql")
+def _hours_pg(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end}) - ({start})) / 3600.0)"
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@contextmanager
+def indexes_dropped(conn: Any, tables: Iterable[str], which: Callable[[Any], bool] | None = None) -> Iterator[None]:
+    """A bulk load without the tables' non-unique indexes that `which` picks, built again afterwards, in the
+    caller's transaction: one sort per index instead of a B-tree insert at a random leaf per row. DDL is
+    transactional in SQLite and PostgreSQL, so a failed load restores the indexes with the rollback. On SQLite
+    the page cache is also raised to 256 MB for the load (default 2 MB) and restored after."""
+    from sqlalchemy import inspect
+
+    tables = list(tables)
+    existing = {t: {ix["name"] for ix in inspect(conn).get_indexes(t)} for t in tables}
+    indexes = [ix for t in tables for ix in sorted(Base.metadata.tables[t].indexes, key=lambda i: i.name)
+               if not ix.unique and ix.name in existing[t] and (which is None or which(ix))]
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite opens its transaction at the first INSERT/UPDATE/DELETE, so a DROP INDEX before that would
+        # commit on its own: open it now, so that a failed load rolls the drops back too.
+        if not conn.connection.driver_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN")
+        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    try:
+        for ix in indexes:
+            ix.drop(conn)
+        yield
+        for ix in indexes:
+            ix.create(conn)
+    finally:
+        if sqlite:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")

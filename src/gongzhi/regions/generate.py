@@ -41,10 +41,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from scipy.cluster.vq import kmeans2
 from shapely.geometry import MultiPoint, mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, delete, func, inspect, select
+from sqlalchemy import Connection, delete, func, select
 
 from gongzhi.core import audit, crypto, geo, idcard
-from gongzhi.core.db import get_engine, now, reset_sequences
+from gongzhi.core.db import get_engine, indexes_dropped, now, reset_sequences
 from gongzhi.core.settings import get_settings
 from gongzhi.regions import names
 from gongzhi.regions.models import Region
@@ -746,31 +746,9 @@ def _bulk_load(conn: Connection) -> Iterator[None]:
 
     Maintaining such an index row by row is a B-tree insert at a random leaf per row; once the index outgrows
     the page cache each costs a page read and write, and at Yantai scale (4.9 M residents, three such indexes)
-    that cost more than the rows themselves. Building the index after the load is one scan and one sort. DDL
-    is transactional in SQLite and PostgreSQL, so a failed load restores the indexes with the rollback.
-    On SQLite the page cache is also raised to 256 MB for the load (default 2 MB) and restored after."""
-    from gongzhi import models
-
-    existing = {t: {ix["name"] for ix in inspect(conn).get_indexes(t)} for t in TABLE_ORDER}
-    indexes = [ix for t in TABLE_ORDER for ix in sorted(models.Base.metadata.tables[t].indexes, key=lambda i: i.name)
-               if not ix.unique and ix.name in existing[t] and {c.name for c in ix.columns} <= UNORDERED_KEYS]
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        # pysqlite opens its transaction at the first INSERT/UPDATE/DELETE, so a DROP INDEX before that would
-        # commit on its own: open it now, so that a failed load rolls the drops back too.
-        if not conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-            conn.exec_driver_sql("BEGIN")
-        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-        conn.exec_driver_sql("PRAGMA cache_size = -262144")
-    try:
-        for ix in indexes:
-            ix.drop(conn)
+    that cost more than the rows themselves. Building the index after the load is one scan and one sort."""
+    with indexes_dropped(conn, TABLE_ORDER, lambda ix: {c.name for c in ix.columns} <= UNORDERED_KEYS):
         yield
-        for ix in indexes:
-            ix.create(conn)
-    finally:
-        if sqlite:
-            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
 
 
 def city_exists(url: str | None = None) -> bool:
