@@ -7,7 +7,8 @@ DEMO_SEED ?= 20241
 # pytest-xdist workers: one per core, at most 4 (each builds its own test city and database)
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: install demo serve test test-sqlite test-postgres lint i18n bench-foundation bench-appeals bench-cobuild clean
+.PHONY: install demo serve test test-sqlite test-postgres lint i18n bench-foundation bench-appeals bench-cobuild \
+	bench-dashboard clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -27,9 +28,12 @@ demo: install
 	$(BIN)/gongzhi generate --scale demo --seed $(DEMO_SEED) --if-empty
 	$(BIN)/gongzhi demo-accounts
 	$(BIN)/gongzhi demo-appeals
+	$(BIN)/gongzhi generate --appeals 60000 --years 1 --seed $(DEMO_SEED) --if-empty
 	$(BIN)/gongzhi cobuild demo
 	$(BIN)/gongzhi volunteers demo
 	$(BIN)/gongzhi points demo
+	$(BIN)/gongzhi assessment demo
+	$(BIN)/gongzhi dashboard refresh
 	@echo "打开 http://127.0.0.1:8000 （Ctrl+C 停止）"
 	$(BIN)/gongzhi serve --host 127.0.0.1 --port 8000
 
@@ -75,6 +79,12 @@ bench-appeals: install
 bench-cobuild: install
 	$(BIN)/python bench/cobuild.py $(BENCH_ARGS)
 	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python bench/redeem.py $(BENCH_ARGS)
+
+# Dashboards (issue 5): every dashboard API request at 10,000,000 appeals on SQLite and on PostgreSQL at
+# $(PG_TEST_URL), against a DuckDB scan of the same rows; updates docs/benchmarks.md (~1 h, ~15 GB of temporary
+# disk). BENCH_ARGS=--quick is a smoke run (100,000 appeals, SQLite, a few minutes).
+bench-dashboard: install
+	GONGZHI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/python bench/dashboard.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts

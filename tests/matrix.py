@@ -12,6 +12,8 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "tests.volunteers.matrix": ("/api/v1/volunteers", "/volunteers"),
     "tests.points.matrix": ("/api/v1/points", "/points"),
     "tests.cobuild.matrix": ("/api/v1/cobuild", "/cobuild"),
+    "tests.assessment.matrix": ("/api/v1/assessment", "/assessment"),
+    "tests.dashboard.matrix": ("/api/v1/dashboard", "/dashboard"),
 }
 
 

@@ -34,6 +34,7 @@ ROUTERS = (
     "gongzhi.points.api", "gongzhi.points.pages",
     "gongzhi.cobuild.api", "gongzhi.cobuild.pages",
     "gongzhi.dashboard.api", "gongzhi.dashboard.pages",
+    "gongzhi.assessment.api", "gongzhi.assessment.pages",
 )
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = {  # front-end libraries installed from npm at set-up time (package.json), never copied here

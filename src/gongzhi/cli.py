@@ -130,7 +130,7 @@ def generate(
         if not appeals:
             console.print("数据库中已有城市数据，跳过生成（--force 可替换）")
             return
-        _history(appeals, years, seed)
+        _history(appeals, years, seed, if_empty=if_empty)
         return
     with _progress() as progress:
         tasks: dict[str, int] = {}
@@ -155,13 +155,21 @@ def generate(
         _history(appeals, years, seed)
 
 
-def _history(appeals: int, years: float, seed: int) -> None:
-    """`gongzhi generate --appeals N`: years of appeal history, then the dashboard roll-ups."""
+def _history(appeals: int, years: float, seed: int, *, if_empty: bool = False) -> None:
+    """`gongzhi generate --appeals N`: years of appeal history, then the dashboard roll-ups. With --if-empty,
+    nothing happens when the database already holds N appeals or more (so `make demo` can run again)."""
+    from sqlalchemy import func, select
+
     from gongzhi.appeals.history import generate_history
+    from gongzhi.appeals.models import Appeal
     from gongzhi.core.db import session_factory
     from gongzhi.core.errors import AppError
 
     session = session_factory()()
+    if if_empty and (session.scalar(select(func.count()).select_from(Appeal)) or 0) >= appeals:
+        console.print("已有历史诉求数据，跳过生成")
+        session.close()
+        return
     try:
         with _progress() as progress:
             tasks: dict[str, int] = {}
@@ -561,7 +569,8 @@ for _name, _module, _attr in (("points", "gongzhi.points.demo", "points_app"),
                               ("cobuild", "gongzhi.cobuild.demo", "cobuild_app"),
                               ("volunteers", "gongzhi.volunteers.cli", "app"),
                               ("dashboard", "gongzhi.dashboard.cli", "dashboard_app"),
-                              ("report", "gongzhi.dashboard.cli", "report_app")):
+                              ("report", "gongzhi.dashboard.cli", "report_app"),
+                              ("assessment", "gongzhi.assessment.demo", "assessment_app")):
     app.add_typer(getattr(importlib.import_module(_module), _attr), name=_name)
 
 

@@ -2,6 +2,9 @@
 
 from gongzhi.accounts.models import LoginAttempt, User
 from gongzhi.appeals.models import Appeal, AppealEvent, AppealFollower, AppealPart, AppealPhoto, IdempotencyKey
+from gongzhi.assessment.models import Indicator, IndicatorClass, IndicatorSet
+from gongzhi.assessment.models import Period as AssessmentPeriod
+from gongzhi.assessment.models import Score as AssessmentScore
 from gongzhi.cobuild.models import (
     ChairTerm,
     Claim,
@@ -49,15 +52,17 @@ from gongzhi.volunteers.models import (
 
 AUDITED = (Region, Building, Household, Resident, PartyMember, GridStaff, Unit, PartyOrg, User,
            Department, DutyCategory, MatterType, AdmissionItem, CalendarYear, CalendarDay,
-           CommitteeMembership, CommitteeOfficer, ChairTerm, PointRule, StoreItem, ServicePost, Team)
+           CommitteeMembership, CommitteeOfficer, ChairTerm, PointRule, StoreItem, ServicePost, Team,
+           IndicatorSet, IndicatorClass, Indicator)
 for _cls in AUDITED:
     audited(_cls)
 
 __all__ = ["AdmissionItem", "ApiKey", "Appeal", "AppealEvent", "AppealFollower", "AppealPart", "AppealPhoto",
-           "AppealStat", "AuditEvent", "Base", "Building", "CalendarDay", "CalendarYear", "ChairTerm", "Claim",
-           "CommitteeMembership", "CommitteeOfficer", "Department", "DutyCategory", "Evaluation", "GridStaff",
-           "Household", "IdempotencyKey", "LoginAttempt", "MatterType", "Meeting", "MeetingAttendance", "Message",
-           "Need", "OutboxItem", "Pairing", "PartyMember", "PartyOrg", "PointAccount", "PointEntry", "PointPosting",
+           "AppealStat", "AssessmentPeriod", "AssessmentScore", "AuditEvent", "Base", "Building", "CalendarDay",
+           "CalendarYear", "ChairTerm", "Claim", "CommitteeMembership", "CommitteeOfficer", "Department",
+           "DutyCategory", "Evaluation", "GridStaff", "Household", "IdempotencyKey", "Indicator", "IndicatorClass",
+           "IndicatorSet", "LoginAttempt", "MatterType", "Meeting", "MeetingAttendance", "Message", "Need",
+           "OutboxItem", "Pairing", "PartyMember", "PartyOrg", "PointAccount", "PointEntry", "PointPosting",
            "PointRule", "PostClaim", "ProblemClaim", "Project", "ProjectStep", "Redemption", "Region",
            "RegionAncestor", "Reporting", "Resident", "Resource", "RollupState", "ServiceLog", "ServicePost",
            "StoreItem", "StoreItemPhoto", "Team", "Unit", "User", "Volunteer", "Wish", "WishEvent"]

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,16 +84,15 @@ def _build(url: str) -> E2EDatabase:
     return E2EDatabase(url=url, scopes=scopes, other_grid=other_grid)
 
 
-@pytest.fixture(scope="session")
-def e2e_db(pytestconfig: pytest.Config) -> Iterator[E2EDatabase]:
-    """A database only the browser tests use (never the suite's `test` database), removed afterwards."""
+@contextmanager
+def own_database(backend: str, name: str = "e2e") -> Iterator[E2EDatabase]:
+    """A new database on `backend` with the tiny city and the demo accounts, removed afterwards."""
     from sqlalchemy import create_engine, text
 
     from gongzhi.core.db import get_engine
 
-    backend = pytestconfig.getoption("--backend")
     if backend == "sqlite":
-        folder = Path(tempfile.mkdtemp(prefix="gongzhi-e2e-"))
+        folder = Path(tempfile.mkdtemp(prefix=f"gongzhi-{name}-"))
         url = f"sqlite:///{folder / 'e2e.db'}"
         try:
             yield _build(url)
@@ -101,21 +101,28 @@ def e2e_db(pytestconfig: pytest.Config) -> Iterator[E2EDatabase]:
             shutil.rmtree(folder, ignore_errors=True)
         return
     admin_url = _pg_admin_url().replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"gongzhi_e2e_{os.getpid()}"
+    db_name = f"gongzhi_{name}_{os.getpid()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
     from sqlalchemy.engine import make_url
 
-    url = make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+    url = make_url(_pg_admin_url()).set(database=db_name).render_as_string(hide_password=False)
     try:
         yield _build(url)
     finally:
         get_engine(url).dispose()
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def e2e_db(pytestconfig: pytest.Config) -> Iterator[E2EDatabase]:
+    """A database only the browser tests use (never the suite's `test` database), removed afterwards."""
+    with own_database(pytestconfig.getoption("--backend")) as db:
+        yield db
 
 
 # ---- the server ----------------------------------------------------------------------------------------
@@ -132,15 +139,16 @@ class LiveServer:
     db: E2EDatabase
 
 
-@pytest.fixture(scope="session")
-def live_server(e2e_db: E2EDatabase) -> Iterator[LiveServer]:
+@contextmanager
+def serve(e2e_db: E2EDatabase) -> Iterator[LiveServer]:
+    """A server (uvicorn in a subprocess) on a free port against `e2e_db`, stopped afterwards."""
     from gongzhi.core.settings import get_settings
 
     settings = get_settings()  # the keys the city's personal data was encrypted with in this process
     port = _free_port()
     env = {**os.environ, "GONGZHI_DATABASE_URL": e2e_db.url, "GONGZHI_SECRET_KEY": settings.secret_key,
            "GONGZHI_DATA_KEY": settings.data_key, "GONGZHI_ENVIRONMENT": "development"}
-    log_path = ROOT / "test-artifacts" / f"e2e-server-{os.getpid()}.log"
+    log_path = ROOT / "test-artifacts" / f"e2e-server-{os.getpid()}-{port}.log"
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("wb")
     proc = subprocess.Popen(
@@ -172,6 +180,12 @@ def live_server(e2e_db: E2EDatabase) -> Iterator[LiveServer]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_db: E2EDatabase) -> Iterator[LiveServer]:
+    with serve(e2e_db) as server:
+        yield server
 
 
 # ---- the browser ---------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def _grids(session: Session) -> list[tuple[int, str, str, dict[str, int], int]]:
     root = session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.id)).first()
     if root is None:
         return []
-    households, _ = regions_repo.grid_counts(session, root)
+    households, _ = regions_repo.grid_counts(session, root, residents_too=False)
     out = []
     for gid, path, name in session.execute(select(Region.id, Region.path, Region.name).where(Region.level == "grid")
                                            .order_by(Region.path)):

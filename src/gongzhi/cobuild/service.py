@@ -38,6 +38,8 @@ from gongzhi.cobuild.models import (
 from gongzhi.core.auth import Principal
 from gongzhi.core.db import now
 from gongzhi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from gongzhi.core.forms import Errors
+from gongzhi.core.forms import text as _text
 from gongzhi.core.settings import get_settings
 from gongzhi.orgs.models import Unit
 from gongzhi.regions.models import Region
@@ -74,31 +76,6 @@ def _award(session: Session, *, community: Region | None, user_id: int | None, r
 
 
 # ---- input ------------------------------------------------------------------------------------------------
-
-class Errors:
-    """Field-by-field reasons, raised together (422) so a form can mark every wrong field at once."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, reason: str) -> None:
-        self.items.append({"field": field, "reason": reason})
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ValidationFailed("填写有误：" + "；".join(e["reason"] for e in self.items), details=self.items)
-
-
-def _text(raw: Mapping[str, Any], name: str, errors: Errors, label: str, *, required: bool = False,
-          limit: int = 200) -> str:
-    value = raw.get(name)
-    value = "" if value is None else str(value).strip()
-    if required and not value:
-        errors.add(name, f"请填写{label}")
-    elif len(value) > limit:
-        errors.add(name, f"{label}不能超过{limit}个字")
-    return value
-
 
 def _int(raw: Mapping[str, Any], name: str, errors: Errors, label: str, *, default: int | None = None,
          low: int = 0, high: int = 1_000_000) -> int | None:

@@ -86,13 +86,17 @@ def map_data(session: SessionDep, principal: CurrentPrincipal, p: PeriodDep, reg
 
 
 @router.get("/export.xlsx", summary="导出驾驶舱表格（Excel）")
-def export(session: SessionDep, principal: CurrentPrincipal, p: PeriodDep, f: CaseFilterDep, region: RegionCode = None,
+def export(session: SessionDep, principal: CurrentPrincipal, p: PeriodDep, region: RegionCode = None,
            table: Annotated[str, Query(max_length=12, description="summary trend breakdown grids cases open activity")
                             ] = "summary",
-           dim: Annotated[str, Query(max_length=12)] = "child",
+           dim: Annotated[str | None, Query(max_length=12, description="breakdown: 维度; cases: 下钻维度")] = None,
            by: Annotated[str, Query(max_length=5)] = "day",
-           kind: Annotated[str, Query(max_length=12)] = "overdue") -> Response:
-    data, name = excel.export(session, principal, region, p, table=table, dim=dim, by=by, kind=kind, f=f)
+           kind: Annotated[str, Query(max_length=12)] = "overdue",
+           metric: Annotated[str | None, Query(max_length=20)] = None,
+           key: Annotated[str | None, Query(max_length=20)] = None,
+           day: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+    data, name = excel.export(session, principal, region, p, table=table, dim=dim, by=by, kind=kind, metric=metric,
+                              key=key, day=day)
     return xlsx_response(data, name)
 
 

@@ -51,10 +51,15 @@ def case_cells(c: dict[str, Any]) -> list[Any]:
             c["rating"], "是" if c["ever_overdue"] else "", "是" if c["supervised"] else "", c["address"]]
 
 
-def export(session: Session, principal: Principal, code: str | None, p: service.Period, *, table: str, dim: str,
-           by: str, kind: str, f: service.CaseFilter) -> tuple[bytes, str]:
+def export(session: Session, principal: Principal, code: str | None, p: service.Period, *, table: str,
+           dim: str | None = None, by: str = "day", kind: str = "overdue", metric: str | None = None,
+           key: str | None = None, day: str | None = None) -> tuple[bytes, str]:
+    """One dashboard table as a workbook: `dim` is the breakdown's slice (default the next level down), or for
+    `cases` the slice drilled into, with `metric`, `key` and `day` as on the cases page."""
     if table not in TABLES:
         raise ValidationFailed("table 只能是 " + "、".join(TABLES), details={"table": table})
+    f = service.case_filter(metric, dim, key, day) if table == "cases" else service.CaseFilter()
+    dim = dim or "child"
     wb = core_excel.new_workbook()
     if table == "summary":
         s = service.summary(session, principal, code, p)

@@ -41,8 +41,9 @@ def _period(from_: str | None, to: str | None) -> tuple[service.Period, str | No
 @router.get("/dashboard")
 def dashboard(request: Request, session: SessionDep, principal: CurrentPrincipal, region: RegionCode = None,
               from_: Annotated[str | None, Query(alias="from", max_length=7)] = None, to: MonthQ = None,
-              by: Annotated[str, Query(pattern="^(day|week|month)$")] = "day") -> Response:
+              by: Annotated[str | None, Query(pattern="^(day|week|month)$")] = None) -> Response:
     p, error = _period(from_, to)
+    by = by or service.trend_grain(p)
     view = service.page_view(session, principal, region, p, by)
     settings = get_settings()
     return render(request, "dashboard/index.html", {

@@ -225,6 +225,11 @@ def trend(session: Session, principal: Principal, code: str | None, p: Period, b
     return {"region": region_info(region), "period": period_info(p), "by": by, "points": points}
 
 
+def trend_grain(p: Period) -> str:
+    """The trend's default step: days for up to two months, weeks up to a year, months beyond."""
+    return "day" if p.months <= 2 else "week" if p.months <= 12 else "month"
+
+
 def _axis(p: Period, by: str) -> list[dt.date]:
     out, d = [], p.start
     if by == "month":
@@ -302,7 +307,7 @@ def grid_load(session: Session, principal: Principal, code: str | None, p: Perio
 
     region = scope_region(session, principal, code)
     grids = [region] if region.level == "grid" else repo.grids(session, region)
-    households, _residents = regions_repo.grid_counts(session, region)
+    households, _ = regions_repo.grid_counts(session, region, residents_too=False)
     figures = repo.by_region(session, [g.id for g in grids], p.start, p.end)
     items = []
     for g in grids:

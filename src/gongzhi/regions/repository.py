@@ -65,11 +65,12 @@ def grids_under(session: Session, region: Region) -> list[Region]:
         select(Region).where(prefix_range(Region.path, region.path), Region.level == "grid").order_by(Region.path)))
 
 
-def grid_counts(session: Session, region: Region) -> tuple[Counter[int], Counter[int]]:
-    """Households and residents per grid id, for the grids under `region`."""
+def grid_counts(session: Session, region: Region, *, residents_too: bool = True
+                ) -> tuple[Counter[int], Counter[int]]:
+    """Households and residents (unless not asked for: then an empty counter) per grid id, under `region`."""
     households: Counter[int] = Counter()
     residents: Counter[int] = Counter()
-    for model, counter in ((Household, households), (Resident, residents)):
+    for model, counter in ((Household, households), (Resident, residents))[:2 if residents_too else 1]:
         stmt = (select(model.region_id, func.count()).where(prefix_range(model.scope_path, region.path))
                 .group_by(model.region_id))
         for rid, n in session.execute(stmt):

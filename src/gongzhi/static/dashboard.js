@@ -110,6 +110,16 @@
             L.circleMarker([pt.lat, pt.lon], { radius: 5, color: "#fff", weight: 1, fillColor: "#d73a49", fillOpacity: 1 })
               .bindTooltip(M.overdue + " #" + pt.id + " " + pt.title).addTo(map);
           });
+          if (fc.features.length) {
+            var legend = L.control({ position: "bottomright" });
+            legend.onAdd = function () {
+              var div = L.DomUtil.create("div", "legend");
+              div.innerHTML = "<b>" + M.received + "</b><br>" + M.few + " " + shades.map(function (c) {
+                return '<i style="background:' + c + '"></i>'; }).join("") + " " + M.many + " (" + top + ")";
+              return div;
+            };
+            legend.addTo(map);
+          }
           if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] }); else el.textContent = M.none;
           el.dataset.ready = String(fc.features.length);
         })
