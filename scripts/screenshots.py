@@ -26,6 +26,7 @@ def main() -> int:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--backend", "sqlite",
            "tests/e2e/test_browser.py::test_screenshots_of_the_main_pages",
            "tests/e2e/test_appeals_browser.py::test_screenshots_of_the_appeal_pages",
+           "tests/e2e/test_dashboard_browser.py",
            *sys.argv[1:]]
     code = subprocess.call(cmd, cwd=ROOT, env=env)
     shots = sorted(target.glob("*.png"))
