@@ -52,7 +52,8 @@ class Appeal(Base):
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
         CheckConstraint("status <> 'merged' OR parent_id IS NOT NULL", name="merged_has_parent"),
         UniqueConstraint("channel", "external_id", name="uq_appeals_channel_external_id"),
-        Index("ix_appeals_status_scope", "status", "scope_path"),
+        # open appeals by scope, with the flags the open lists count (the dashboards read them from the index)
+        Index("ix_appeals_status_scope_flags", "status", "scope_path", "overdue", "warned", "supervised"),
         Index("ix_appeals_assigned_department", "assigned_department_id", "status"),
         Index("ix_appeals_region_created", "region_id", "created_at"),  # a grid's cases, newest first
     )

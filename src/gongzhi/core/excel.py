@@ -102,14 +102,13 @@ def add_table(wb: Workbook, title: str, headers: list[str], rows: Iterable[list[
     for i, h in enumerate(headers, start=1):
         ws.cell(row=1, column=i).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(i)].width = 36 if h in wide else max(10, len(h) * 2 + 4)
-    for row in rows:
-        ws.append([local_time(v) for v in row])
-    for col in ws.iter_cols(min_row=2):
-        for c in col:
-            if isinstance(c.value, dt.datetime):
-                c.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(c.value, dt.date):
-                c.number_format = "yyyy-mm-dd"
+    for n, row in enumerate(rows, start=2):
+        values = [local_time(v) for v in row]
+        ws.append(values)
+        for i, v in enumerate(values, start=1):  # only the dates get a format (no second pass over every cell)
+            if isinstance(v, dt.date):
+                ws.cell(row=n, column=i).number_format = "yyyy-mm-dd hh:mm" if isinstance(v, dt.datetime) \
+                    else "yyyy-mm-dd"
     ws.freeze_panes = "A2"
     return ws
 

@@ -69,8 +69,8 @@ def gather(session: Session, principal: Principal, code: str | None, month: str 
         "channels": service.breakdown(session, principal, region, p, "channel"),
         "top": service.breakdown(session, principal, region, p, "matter" if kids["level"] != "grid" else "category",
                                  limit=10),
-        "overdue": service.open_list(session, principal, region, "overdue", 1, 20),
-        "supervised": service.open_list(session, principal, region, "supervised", 1, 20),
+        "overdue": service.open_list(session, principal, region, "overdue", 1, 20, summary["open"]),
+        "supervised": service.open_list(session, principal, region, "supervised", 1, 20, summary["open"]),
         "notable": service.cases(session, principal, region, p, service.CaseFilter("escalated"), 1, 5),
         "activity": service.activity(session, principal, region, p)["figures"],
     }

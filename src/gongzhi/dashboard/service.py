@@ -399,12 +399,13 @@ def case_row(a: Appeal) -> dict[str, Any]:
 
 
 def open_list(session: Session, principal: Principal, code: str | None, kind: str, page: int,
-              size: int) -> dict[str, Any]:
-    """Open appeals in the region now: overdue, warning (past 80 % of the limit), supervised, or all."""
+              size: int, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """Open appeals in the region now: overdue, warning (past 80 % of the limit), supervised, or all. `counts`:
+    the region's open counts when the caller has them already (summary["open"])."""
     if kind not in repo.OPEN_KINDS:
         raise ValidationFailed("kind 只能是 open、overdue、warning 或 supervised", details={"kind": kind})
     region = scope_region(session, principal, code)
-    counts = repo.open_counts(session, region)
+    counts = counts or repo.open_counts(session, region)
     offset = (page - 1) * size
     if offset >= MAX_CASE_ROWS:
         raise ValidationFailed(f"列表只能翻到前 {MAX_CASE_ROWS:,} 件", details={"page": page})
@@ -461,8 +462,8 @@ def page_view(session: Session, principal: Principal, code: str | None, p: Perio
         "matter": breakdown(session, principal, region, p, "matter", limit=10) if upper else None,
         "department": breakdown(session, principal, region, p, "department", limit=10) if upper else None,
         "grids": grid_load(session, principal, region, p) if level in ("street", "community", "compound") else None,
-        "overdue": open_list(session, principal, region, "overdue", 1, 10),
-        "warning": open_list(session, principal, region, "warning", 1, 10),
+        "overdue": open_list(session, principal, region, "overdue", 1, 10, s["open"]),
+        "warning": open_list(session, principal, region, "warning", 1, 10, s["open"]),
         "activity": activity(session, principal, region, p)["figures"],
     }
     return view
@@ -485,6 +486,6 @@ def screen_view(session: Session, principal: Principal, code: str | None) -> dic
         "matter": breakdown(session, principal, region, year, "matter", limit=8)
         if s["region"]["level"] not in ("compound", "grid") else breakdown(session, principal, region, year, "channel"),
         "channel": breakdown(session, principal, region, year, "channel"),
-        "overdue": open_list(session, principal, region, "overdue", 1, 12),
+        "overdue": open_list(session, principal, region, "overdue", 1, 12, s["open"]),
         "activity": activity(session, principal, region, year)["figures"],
     }
