@@ -295,7 +295,8 @@ def refresh_time(url: str) -> dict[str, float]:
         with factory() as s:
             rollup.refresh_in_worker(lambda: factory())  # catch up first
             last = s.scalar(select(func.max(Appeal.id)))
-            s.execute(insert(AppealEvent).values(appeal_id=last, seq=10_000, at=now(), actor_name="bench",
+            seq = (s.scalar(select(func.max(AppealEvent.seq)).where(AppealEvent.appeal_id == last)) or 0) + 1
+            s.execute(insert(AppealEvent).values(appeal_id=last, seq=seq, at=now(), actor_name="bench",
                                                  actor_role="system", action="note", to_status="received",
                                                  note="bench", data={}))
             s.commit()
