@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
@@ -49,6 +50,30 @@ def _page(items: list[Any], total: int, params: Any) -> dict[str, Any]:
 
 def _report(report: Any) -> Response:
     return JSONResponse(report.to_dict(), status_code=200 if report.ok else 422)
+
+
+def _excel_routes(kind: str, noun: str, filename: str, export: Callable[..., bytes],
+                  do_import: Callable[..., Any]) -> None:
+    """A catalog list's Excel routes — template, export, import (all rows or none) — under /{kind with dashes}.
+    Called where the list's routes stand, so these come before its /{id} route."""
+    segment = kind.replace("_", "-")
+
+    @router.get(f"/{segment}/template.xlsx", summary=f"{noun}导入模板", name=f"{kind}_template")
+    def template(principal: CurrentPrincipal) -> Response:
+        return xlsx_response(excel.template(principal, kind), f"{noun}导入模板.xlsx")
+
+    @router.get(f"/{segment}/export.xlsx", summary=f"导出{noun}", name=f"{kind}_export")
+    def export_xlsx(session: SessionDep, principal: CurrentPrincipal) -> Response:
+        return xlsx_response(export(session, principal), filename)
+
+    @router.post(f"/{segment}/import", summary=f"导入{noun}（按编码新增或更新；全部成功或全部不导入）",
+                 name=f"{kind}_import", responses=IMPORT_RESPONSES, response_model=ImportResult,
+                 dependencies=[CsrfChecked])
+    async def import_xlsx(session: SessionDep, principal: CurrentPrincipal, file: Annotated[UploadFile, File()],
+                          dry_run: Annotated[bool, Form()] = False) -> Response:
+        data = await read_upload(file)
+        return _report(await run_in_threadpool(do_import, session, principal, data, dry_run=dry_run,
+                                               filename=file.filename or ""))
 
 
 # ---- loaders: an id or code → the object the actor may see, or 404 --------------------------------------
@@ -101,23 +126,7 @@ def create_department(body: DepartmentCreate, session: SessionDep, principal: Cu
     return service.department_dicts(session, [dep])[0]
 
 
-@router.get("/departments/template.xlsx", summary="职能部门导入模板")
-def departments_template(principal: CurrentPrincipal) -> Response:
-    return xlsx_response(excel.template(principal, "departments"), "职能部门导入模板.xlsx")
-
-
-@router.get("/departments/export.xlsx", summary="导出职能部门")
-def departments_export(session: SessionDep, principal: CurrentPrincipal) -> Response:
-    return xlsx_response(excel.export_departments(session, principal), "职能部门.xlsx")
-
-
-@router.post("/departments/import", summary="导入职能部门（按编码新增或更新；全部成功或全部不导入）",
-             responses=IMPORT_RESPONSES, response_model=ImportResult, dependencies=[CsrfChecked])
-async def departments_import(session: SessionDep, principal: CurrentPrincipal, file: Annotated[UploadFile, File()],
-                             dry_run: Annotated[bool, Form()] = False) -> Response:
-    data = await read_upload(file)
-    return _report(await run_in_threadpool(excel.import_departments, session, principal, data, dry_run=dry_run,
-                                           filename=file.filename or ""))
+_excel_routes("departments", "职能部门", "职能部门.xlsx", excel.export_departments, excel.import_departments)
 
 
 @router.get("/departments/{department_id}", summary="职能部门详情", response_model=DepartmentRead)
@@ -176,23 +185,7 @@ def create_matter_type(body: MatterTypeCreate, session: SessionDep, principal: C
     return service.matter_type_dicts(session, [mt])[0]
 
 
-@router.get("/matter-types/template.xlsx", summary="事项导入模板")
-def matter_types_template(principal: CurrentPrincipal) -> Response:
-    return xlsx_response(excel.template(principal, "matter_types"), "事项导入模板.xlsx")
-
-
-@router.get("/matter-types/export.xlsx", summary="导出事项")
-def matter_types_export(session: SessionDep, principal: CurrentPrincipal) -> Response:
-    return xlsx_response(excel.export_matter_types(session, principal), "职责清单事项.xlsx")
-
-
-@router.post("/matter-types/import", summary="导入事项（按编码新增或更新；全部成功或全部不导入）",
-             responses=IMPORT_RESPONSES, response_model=ImportResult, dependencies=[CsrfChecked])
-async def matter_types_import(session: SessionDep, principal: CurrentPrincipal, file: Annotated[UploadFile, File()],
-                              dry_run: Annotated[bool, Form()] = False) -> Response:
-    data = await read_upload(file)
-    return _report(await run_in_threadpool(excel.import_matter_types, session, principal, data, dry_run=dry_run,
-                                           filename=file.filename or ""))
+_excel_routes("matter_types", "事项", "职责清单事项.xlsx", excel.export_matter_types, excel.import_matter_types)
 
 
 @router.get("/matter-types/{matter_type_id}", summary="事项详情", response_model=MatterTypeRead)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -467,20 +468,33 @@ def _texts(form: Any, *keys: str) -> dict[str, Any]:
     return {k: str(form.get(k) or "").strip() for k in keys}
 
 
-@router.post("/volunteers/posts", dependencies=[CsrfChecked])
-async def create_post(request: Request, session: SessionDep, principal: Manager, params: PageDep) -> Response:
+async def _desk_create(request: Request, session: Session, principal: Principal, params: PageParams, *,
+                       fields: tuple[str, ...], form_name: str, tab: str,
+                       act: Callable[[Region, dict[str, Any]], None], lists: tuple[str, ...] = ()) -> Response:
+    """One of the desk's "add" forms: read the fields (and list fields), act in a savepoint for the community
+    chosen, and go back to the tab — or, when the service refuses, show the desk with the form open, the reason
+    and what was typed (`_desk_rejected`)."""
     form = await request.form()
-    values = _texts(form, "community", "name", "slots", "description", "places", "time_text")
+    values: dict[str, Any] = {**_texts(form, "community", *fields), **{k: [str(v) for v in form.getlist(k)]
+                                                                      for k in lists}}
     try:
         community = _community_from_form(session, principal, values["community"])
         with session.begin_nested():
-            service.create_post(session, principal, community, name=values["name"],
-                                slots=_int(values["slots"], "slots") or 0, description=values["description"],
-                                places=values["places"], time_text=values["time_text"])
+            act(community, values)
     except (ValidationFailed, Conflict) as exc:
-        return _desk_rejected(request, session, principal, params, exc, form="post", tab="posts",
+        return _desk_rejected(request, session, principal, params, exc, form=form_name, tab=tab,
                               community=values["community"], values=values)
-    return _done(request, f"/volunteers/desk?tab=posts&community={community.code}&saved=1")
+    return _done(request, f"/volunteers/desk?tab={tab}&community={community.code}&saved=1")
+
+
+@router.post("/volunteers/posts", dependencies=[CsrfChecked])
+async def create_post(request: Request, session: SessionDep, principal: Manager, params: PageDep) -> Response:
+    def act(community: Region, v: dict[str, Any]) -> None:
+        service.create_post(session, principal, community, name=v["name"], slots=_int(v["slots"], "slots") or 0,
+                            description=v["description"], places=v["places"], time_text=v["time_text"])
+
+    return await _desk_create(request, session, principal, params, form_name="post", tab="posts", act=act,
+                              fields=("name", "slots", "description", "places", "time_text"))
 
 
 @router.post("/volunteers/posts/{post_id}/active", dependencies=[CsrfChecked])
@@ -506,32 +520,22 @@ async def decide_log(log_id: Annotated[int, Path(ge=1)], request: Request, sessi
 
 @router.post("/volunteers/teams", dependencies=[CsrfChecked])
 async def create_team(request: Request, session: SessionDep, principal: Manager, params: PageDep) -> Response:
-    form = await request.form()
-    values = _texts(form, "community", "name", "description")
-    try:
-        community = _community_from_form(session, principal, values["community"])
-        with session.begin_nested():
-            service.create_team(session, principal, community, name=values["name"], description=values["description"])
-    except (ValidationFailed, Conflict) as exc:
-        return _desk_rejected(request, session, principal, params, exc, form="team", tab="volunteers",
-                              community=values["community"], values=values)
-    return _done(request, f"/volunteers/desk?tab=volunteers&community={community.code}&saved=1")
+    def act(community: Region, v: dict[str, Any]) -> None:
+        service.create_team(session, principal, community, name=v["name"], description=v["description"])
+
+    return await _desk_create(request, session, principal, params, form_name="team", tab="volunteers", act=act,
+                              fields=("name", "description"))
 
 
 @router.post("/volunteers/volunteers", dependencies=[CsrfChecked])
 async def add_volunteer(request: Request, session: SessionDep, principal: Manager, params: PageDep) -> Response:
-    form = await request.form()
-    values = {**_texts(form, "community", "resident_name", "skills"), "roles": [str(r) for r in form.getlist("roles")]}
-    try:
-        community = _community_from_form(session, principal, values["community"])
-        with session.begin_nested():
-            resident_id = service.resident_by_name(session, principal, community, values["resident_name"])
-            service.add_resident_volunteer(session, principal, community, resident_id=resident_id,
-                                           roles=values["roles"], skills=values["skills"])
-    except (ValidationFailed, Conflict) as exc:
-        return _desk_rejected(request, session, principal, params, exc, form="volunteer", tab="volunteers",
-                              community=values["community"], values=values)
-    return _done(request, f"/volunteers/desk?tab=volunteers&community={community.code}&saved=1")
+    def act(community: Region, v: dict[str, Any]) -> None:
+        resident_id = service.resident_by_name(session, principal, community, v["resident_name"])
+        service.add_resident_volunteer(session, principal, community, resident_id=resident_id, roles=v["roles"],
+                                       skills=v["skills"])
+
+    return await _desk_create(request, session, principal, params, form_name="volunteer", tab="volunteers",
+                              act=act, fields=("resident_name", "skills"), lists=("roles",))
 
 
 @router.post("/volunteers/volunteers/{volunteer_id}/team", dependencies=[CsrfChecked])
