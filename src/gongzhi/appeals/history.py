@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from gongzhi.appeals.models import Appeal
@@ -128,6 +128,10 @@ def generate_history(session: Session, *, appeals: int, years: float, seed: int,
     if fresh_start:
         rollup.mark(session, started, len(months))
         session.commit()
+    # the roll-ups just grew by up to millions of rows: fresh statistics, or PostgreSQL's planner takes the table
+    # for empty and reads a region's rows through the period index
+    session.execute(text("ANALYZE dash_appeal_stats"))
+    session.commit()
     return {"appeals": written, "first_id": first_id, "months": len(months)}
 
 
